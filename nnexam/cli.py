@@ -1,0 +1,93 @@
+"""The `nnexam` command: a thin layer over the packages.
+
+Every subcommand lives in its own module under `nnexam/commands/` and exposes a click command named
+`command`; they are found automatically. A user mistake prints one line on stderr and exits with 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import click
+
+from solvers.errors import NnexamError
+
+from . import __version__, commands
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(NnexamError):
+    """A mistake in what the user typed that is not about problem parameters (files, options)."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    from .render import RenderError
+
+    return (NnexamError, RenderError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="nnexam")
+def cli() -> None:
+    """nnexam: problem sets, step-by-step solutions, key audits and a hardened autograder for
+    neural-network courses.
+
+    \b
+    Examples:
+      nnexam kinds
+      nnexam solve lloyd --params '{"points": [[0,0],[0,1],[5,5]], "initial_indices": [0, 2]}'
+      nnexam render mock-final -o out/
+    """
+
+
+def _load_commands() -> None:
+    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        mod = importlib.import_module(f"{commands.__name__}.{module.name}")
+        command = getattr(mod, "command", None)
+        if isinstance(command, click.Command):
+            cli.add_command(command)
+
+
+_load_commands()
+
+
+def fail(message: str, code: int = EXIT_USER_ERROR) -> None:
+    click.echo(f"nnexam: error: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: runs the CLI and turns every user mistake into one line and exit status 2."""
+    debug = os.environ.get("NNEXAM_DEBUG") == "1"
+    try:
+        cli.main(args=argv, prog_name="nnexam", standalone_mode=False)
+    except click.exceptions.Abort:
+        fail("aborted", 130)
+    except click.exceptions.ClickException as exc:
+        fail(exc.format_message() if hasattr(exc, "format_message") else str(exc), exc.exit_code or 2)
+    except user_errors() as exc:
+        if debug:
+            raise
+        fail(_one_line(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+    except Exception as exc:
+        if debug:
+            raise
+        fail(f"internal error ({type(exc).__name__}: {_one_line(exc)}); rerun with NNEXAM_DEBUG=1 for "
+             "the traceback and please report it", 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)) and exc.filename:
+        text = f"{exc.strerror}: {exc.filename}"
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":
+    main()

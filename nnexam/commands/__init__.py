@@ -1,0 +1,1 @@
+"""One module per `nnexam` subcommand; each defines a click command named `command`."""

@@ -1,0 +1,210 @@
+"""Documents from solutions: jinja2 templates (templates/) turn steps into Typst, LaTeX or text;
+the `typst` package compiles Typst to PDF (no TeX install needed).
+
+    render_solution(solution, "pdf", Path("q1.pdf"))
+
+The same machinery renders whole assignments: `render_document(template, context, target, out)`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from solvers.core import Solution, Step
+
+from . import figures
+from .mathprint import equation, escape, fmt, name_text
+
+FORMATS = ("json", "text", "typst", "tex", "pdf")
+TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
+SUFFIX = {"typst": ".typ", "latex": ".tex", "text": ".txt"}
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+class RenderError(Exception):
+    """A document could not be produced (e.g. the Typst compiler refused the source)."""
+
+
+def environment(target: str) -> jinja2.Environment:
+    """A jinja2 environment whose delimiters do not clash with Typst or LaTeX braces."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        block_start_string="<%", block_end_string="%>",
+        variable_start_string="<<", variable_end_string=">>",
+        comment_start_string="<#", comment_end_string="#>",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined, autoescape=False,
+    )
+    env.filters["esc"] = lambda s: escape(str(s), target)
+    env.filters["math"] = lambda v: fmt(v, target)
+    env.filters["name"] = lambda s: name_text(str(s), target)
+    env.globals["target"] = target
+    return env
+
+
+class FigureSink:
+    """Collects the figures of a document: draws each into `folder` and hands back its file name."""
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self.count = 0
+
+    def add(self, figure) -> str | None:
+        if self.folder is None:
+            return None
+        self.count += 1
+        name = f"figure-{self.count}.svg"
+        figures.draw(figure, self.folder / name)
+        return name
+
+
+def _cell(value: Any, target: str) -> str:
+    if isinstance(value, str):
+        return escape(value, target)
+    m = fmt(value, target)
+    if target == "text":
+        return m
+    return f"${m}$"
+
+
+def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
+    """A step with every value already printed for `target`."""
+
+    def lines(values: dict[str, Any]) -> list[str]:
+        return [f"{name_text(k, target)} = {fmt(v, target)}" for k, v in values.items()]
+
+    table = None
+    if step.table is not None:
+        table = {
+            "columns": [escape(c, target) for c in step.table.columns],
+            "rows": [[_cell(v, target) for v in row] for row in step.table.rows],
+        }
+    fig = None
+    if step.figure is not None:
+        path = sink.add(step.figure)
+        if path:
+            fig = {"path": path, "caption": escape(step.figure.caption, target)}
+    return {
+        "title": escape(step.title, target),
+        "text": escape(step.text, target),
+        "inputs": lines(step.inputs),
+        "quantities": lines(step.values),
+        "math": [equation(chain, target) for chain in step.math],
+        "result": lines(step.result),
+        "table": table,
+        "figure": fig,
+        "children": [step_context(c, target, sink) for c in step.children],
+    }
+
+
+def answer_lines(answer: dict[str, Any], target: str) -> list[str]:
+    """The answer fields worth printing as math (records and exact duplicates are left to the steps)."""
+    out = []
+    for key, value in answer.items():
+        if key.endswith("_exact") or isinstance(value, dict):
+            continue
+        if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
+            continue
+        if f"{key}_exact" in answer:
+            value = _exact_value(answer[f"{key}_exact"])
+        out.append(f"{name_text(_symbol_name(key), target)} = {fmt(value, target)}")
+    return out
+
+
+def _exact_value(text: Any) -> Any:
+    import sympy as sp
+
+    if isinstance(text, (list, tuple)):
+        return [_exact_value(t) for t in text]
+    return sp.Rational(text) if isinstance(text, str) and "/" in text or str(text).lstrip("-").isdigit() \
+        else sp.sympify(text)
+
+
+def _symbol_name(field: str) -> str:
+    """Answer field names are words ("final_centers"); keep them readable as a single word."""
+    return field.replace("_", " ") if "_" in field else field
+
+
+def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:
+    return {
+        "title": escape(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
+        "kind": solution.kind,
+        "steps": [step_context(s, target, sink) for s in solution.steps],
+        "answer": answer_lines(solution.answer, target),
+        "warnings": [escape(w, target) for w in solution.warnings],
+    }
+
+
+def render_template(template: str, context: dict[str, Any], target: str) -> str:
+    env = environment(target)
+    return env.get_template(f"{target}/{template}{SUFFIX[target]}.j2").render(**context)
+
+
+def compile_typst(source: str, folder: Path, output: Path) -> Path:
+    """Compile Typst `source` (its figures already in `folder`) to the PDF `output`."""
+    import typst
+
+    main = folder / "main.typ"
+    main.write_text(source, encoding="utf-8")
+    try:
+        pdf = typst.compile(str(main), root=str(folder))
+    except Exception as exc:  # typst raises its own error type with the compiler's message
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise RenderError(f"the Typst compiler refused the document: {first}") from exc
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(pdf)
+    return output
+
+
+def render_document(template: str, context_for, fmt_name: str, output: Path | None) -> str | Path:
+    """Render a document. `context_for(target, sink)` builds the template context; `fmt_name` is one of
+    text, typst, tex, pdf. Returns the text, or the written path for pdf (and for typst/tex with a
+    figure folder next to `output`)."""
+    target = TARGET_OF[fmt_name]
+    if fmt_name == "pdf":
+        if output is None:
+            raise RenderError("a PDF needs an output file: add -o FILE.pdf")
+        with tempfile.TemporaryDirectory(prefix="nnexam-") as tmp:
+            sink = FigureSink(Path(tmp))
+            source = render_template(template, context_for(target, sink), target)
+            return compile_typst(source, Path(tmp), output)
+    if output is not None and target != "text":
+        output.parent.mkdir(parents=True, exist_ok=True)
+        sink = FigureSink(output.parent)
+    else:
+        sink = FigureSink(None)
+    source = render_template(template, context_for(target, sink), target)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(source, encoding="utf-8")
+        return output
+    return source
+
+
+def render_solution(solution: Solution, fmt_name: str, output: Path | None = None,
+                    title: str | None = None) -> str | Path:
+    """Render one solution as json, text, typst, tex or pdf."""
+    if fmt_name not in FORMATS:
+        raise RenderError(f"unknown format {fmt_name!r}; the formats are: {', '.join(FORMATS)}")
+    if fmt_name == "json":
+        text = json.dumps(solution.to_json(), indent=2)
+        if output is not None:
+            output.write_text(text + "\n", encoding="utf-8")
+            return output
+        return text
+    return render_document(
+        "solution", lambda target, sink: solution_context(solution, target, sink, title), fmt_name, output
+    )
+
+
+
+
+
+
+__all__ = ["FORMATS", "RenderError", "compile_typst", "render_document", "render_solution",
+           "render_template", "solution_context", "step_context"]

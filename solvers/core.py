@@ -1,0 +1,149 @@
+"""Solutions as plain data: a solver returns steps and an answer, never formatted text.
+
+A value inside a step (an input, an intermediate value, a result, a term of an equation) is any of:
+a Python number, a `fractions.Fraction`, a sympy expression or matrix, a numpy array, a nested list of
+numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON; the printers in
+`nnexam.mathprint` turn each into Typst, LaTeX or terminal text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+
+@dataclass
+class Figure:
+    """A picture described by data; `nnexam.figures` draws it. `kind` names the drawer (e.g. "voronoi")."""
+
+    kind: str
+    data: dict[str, Any]
+    caption: str = ""
+
+
+@dataclass
+class Table:
+    """A table of values, e.g. one row per presentation of a data point in competitive learning."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+@dataclass
+class Step:
+    """One step of a solution.
+
+    title: what is done, in a few plain words ("Assign each point to its nearest centre").
+    text: optional plain prose (no markup) that explains the step or states a decision ("tie: ...").
+    inputs, values, result: named values (names are math symbols such as "w_1", "eta", "delta^(1)").
+    math: chains of equal terms, each printed as `t0 = t1 = ...`; a term is a value or a `Sym`.
+    """
+
+    title: str
+    text: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    values: dict[str, Any] = field(default_factory=dict)
+    result: dict[str, Any] = field(default_factory=dict)
+    math: list[list[Any]] = field(default_factory=list)
+    table: Table | None = None
+    figure: Figure | None = None
+    children: list[Step] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Sym:
+    """A symbol name used as a term in an equation chain (printed as math, not evaluated)."""
+
+    name: str
+
+
+@dataclass
+class Solution:
+    kind: str
+    params: dict[str, Any]
+    steps: list[Step]
+    answer: dict[str, Any]
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "params": to_json(self.params),
+            "answer": to_json(self.answer),
+            "steps": [step_to_json(s) for s in self.steps],
+            "warnings": list(self.warnings),
+        }
+
+
+def step_to_json(step: Step) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": step.title}
+    if step.text:
+        out["text"] = step.text
+    for name in ("inputs", "values", "result"):
+        value = getattr(step, name)
+        if value:
+            out[name] = {k: to_json(v) for k, v in value.items()}
+    if step.math:
+        out["math"] = [[to_json(t) for t in chain] for chain in step.math]
+    if step.table is not None:
+        out["table"] = {"columns": list(step.table.columns), "rows": to_json(step.table.rows)}
+    if step.figure is not None:
+        out["figure"] = {"kind": step.figure.kind, "caption": step.figure.caption}
+    if step.children:
+        out["children"] = [step_to_json(c) for c in step.children]
+    return out
+
+
+def to_json(value: Any) -> Any:
+    """Convert a solver value to JSON data: numbers stay numbers, expressions become strings."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, Sym):
+        return value.name
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, Fraction):
+        return float(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return v if np.isfinite(v) else str(v)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return to_json(value.tolist())
+    if isinstance(value, sp.MatrixBase):
+        return [[to_json(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+    if isinstance(value, sp.Basic):
+        if isinstance(value, sp.Integer):
+            return int(value)
+        if value.is_number and not value.free_symbols:
+            try:
+                if value.is_real:
+                    return float(value)
+            except (TypeError, ValueError):
+                pass
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    if hasattr(value, "tolist"):  # torch tensors and friends
+        return to_json(value.tolist())
+    raise TypeError(f"cannot convert {type(value).__name__} to JSON")
+
+
+def exact_string(value: Any) -> Any:
+    """The exact form of a rational value as a string ("7/16"), recursively over lists."""
+    if isinstance(value, (list, tuple)):
+        return [exact_string(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return exact_string(value.tolist())
+    if isinstance(value, sp.MatrixBase):
+        return [[exact_string(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
+    if isinstance(value, Fraction):
+        return str(value)
+    return str(sp.nsimplify(value) if isinstance(value, float) else sp.sympify(value))

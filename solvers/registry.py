@@ -1,0 +1,53 @@
+"""The registry of problem kinds: one solver function per kind, found by name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .core import Solution
+from .errors import UnknownKindError
+from .params import mapping
+
+
+@dataclass
+class Kind:
+    name: str
+    solver: Callable[[dict[str, Any]], Solution]
+    summary: str
+    examples: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+_KINDS: dict[str, Kind] = {}
+
+
+def register(name: str, summary: str, examples: dict[str, dict[str, Any]] | None = None):
+    """Register `solver(params) -> Solution` under `name`. `examples` are named parameter sets (the seeds'
+    worked examples first) that the shared test suite, the benchmarks and `nnexam kinds` use."""
+
+    def decorate(solver: Callable[[dict[str, Any]], Solution]):
+        if name in _KINDS:
+            raise RuntimeError(f"problem kind {name!r} registered twice")
+        _KINDS[name] = Kind(name, solver, summary, dict(examples or {}))
+        return solver
+
+    return decorate
+
+
+def kinds() -> list[str]:
+    return sorted(_KINDS)
+
+
+def kind_info(name: str) -> Kind:
+    if name not in _KINDS:
+        raise UnknownKindError(f"unknown problem kind {name!r}; the known kinds are: {', '.join(kinds())}")
+    return _KINDS[name]
+
+
+def solve(kind: str, params: Any) -> Solution:
+    """Solve one problem: validate `params` for `kind`, return the steps and the answer."""
+    info = kind_info(kind)
+    solution = info.solver(dict(mapping(params)))
+    solution.kind = kind
+    return solution

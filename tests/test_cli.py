@@ -1,0 +1,45 @@
+import json
+import subprocess
+import sys
+
+LLOYD = '{"points": [[0, 0], [0, 1], [5, 5], [5, 6]], "initial_indices": [0, 2]}'
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "nnexam.cli", *args], capture_output=True, text=True,
+                          input=stdin, timeout=300)
+
+
+def test_solve_prints_one_json_object():
+    out = run("solve", "lloyd", "--params", LLOYD, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert set(data) == {"kind", "params", "answer", "steps", "warnings"}
+
+
+def test_params_from_a_file_and_stdin(tmp_path):
+    f = tmp_path / "p.json"
+    f.write_text(LLOYD)
+    assert json.loads(run("solve", "lloyd", "--params", str(f)).stdout)["answer"]["converged"]
+    assert json.loads(run("solve", "lloyd", "--params", "-", stdin=LLOYD).stdout)["answer"]["converged"]
+
+
+def test_pdf_output(tmp_path):
+    out = run("solve", "lloyd", "--params", LLOYD, "--format", "pdf", "-o", str(tmp_path / "l.pdf"))
+    assert out.returncode == 0, out.stderr
+    assert (tmp_path / "l.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_user_mistakes_give_one_line_and_exit_2():
+    cases = [
+        ("solve", "lloyd", "--params", '{"points": [[0, 0]], "initial_indices": [3]}'),
+        ("solve", "nope", "--params", "{}"),
+        ("solve", "lloyd", "--params", "{not json"),
+        ("solve", "lloyd", "--params", "missing-file.json"),
+        ("solve", "lloyd", "--params", LLOYD, "--format", "pdf"),
+    ]
+    for args in cases:
+        out = run(*args)
+        assert out.returncode == 2, (args, out.stderr)
+        assert "Traceback" not in out.stderr
+        assert len(out.stderr.strip().splitlines()) == 1, out.stderr

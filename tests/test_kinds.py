@@ -1,0 +1,55 @@
+"""One suite over every registered problem kind (scikit-learn's check_estimator, for solvers):
+each example solves, serializes to JSON, renders as text, Typst and LaTeX, compiles to a PDF whose
+text holds the answer, and agrees with an independent oracle."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pypdf import PdfReader
+
+import solvers
+from nnexam.render import render_solution
+from tests.oracles import ORACLES
+
+CASES = [(kind, label) for kind in solvers.kinds() for label in solvers.kind_info(kind).examples]
+
+
+def test_every_kind_has_an_example_and_an_oracle():
+    for kind in solvers.kinds():
+        assert solvers.kind_info(kind).examples, f"{kind} has no example"
+        assert kind in ORACLES, f"{kind} has no oracle in tests/oracles"
+
+
+@pytest.mark.parametrize(("kind", "label"), CASES)
+def test_example_solves_serializes_and_matches_the_oracle(kind, label):
+    params = solvers.kind_info(kind).examples[label]
+    solution = solvers.solve(kind, params)
+    data = json.loads(json.dumps(solution.to_json()))
+    assert set(data) == {"kind", "params", "answer", "steps", "warnings"}
+    assert data["kind"] == kind and data["steps"]
+    expected = ORACLES[kind](params)
+    for field, value in expected.items():
+        actual = data["answer"][field]
+        if isinstance(value, str):
+            import sympy as sp
+
+            assert sp.simplify(sp.sympify(actual) - sp.sympify(value)) == 0, field
+        elif isinstance(value, bool):
+            assert actual == value, field
+        else:
+            np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(value, dtype=float),
+                                       rtol=1e-6, atol=1e-8, err_msg=f"{kind}.{field}")
+
+
+@pytest.mark.parametrize(("kind", "label"), CASES)
+def test_example_renders_in_every_format(kind, label, tmp_path):
+    solution = solvers.solve(kind, solvers.kind_info(kind).examples[label])
+    assert solution.kind in render_solution(solution, "text")
+    tex = render_solution(solution, "tex", tmp_path / "s.tex").read_text()
+    assert r"\begin{document}" in tex and r"\end{document}" in tex
+    pdf = render_solution(solution, "pdf", tmp_path / "s.pdf")
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert "Answer" in text

@@ -121,8 +121,11 @@ def _exact_value(text: Any) -> Any:
 
     if isinstance(text, (list, tuple)):
         return [_exact_value(t) for t in text]
-    return sp.Rational(text) if isinstance(text, str) and "/" in text or str(text).lstrip("-").isdigit() \
-        else sp.sympify(text)
+    try:
+        return sp.Rational(text) if isinstance(text, str) and "/" in text or str(text).lstrip("-").isdigit() \
+            else sp.sympify(text)
+    except (TypeError, ValueError):  # an exact irrational such as "(15 - sqrt(221))/2"
+        return sp.sympify(text)
 
 
 def _symbol_name(field: str) -> str:

@@ -112,8 +112,24 @@ def answer_lines(answer: dict[str, Any], target: str) -> list[str]:
             continue
         if f"{key}_exact" in answer:
             value = _exact_value(answer[f"{key}_exact"])
-        out.append(f"{name_text(_symbol_name(key), target)} = {fmt(value, target)}")
+        out.append(f"{name_text(_symbol_name(key), target)} = {fmt(_elide(value), target)}")
     return out
+
+
+ANSWER_ITEMS = 8
+
+
+def _elide(value: Any) -> Any:
+    """A long list (e.g. 501 iterates) keeps its first and last items around a "..." entry in the answer
+    block; the steps' tables hold the rest."""
+    import sympy as sp
+
+    if not isinstance(value, (list, tuple)) or len(value) <= ANSWER_ITEMS:
+        return value
+    first = value[0]
+    dots = sp.Symbol("...")
+    filler = [dots] * len(first) if isinstance(first, (list, tuple)) else dots
+    return [*value[:ANSWER_ITEMS - 3], filler, *value[-2:]]
 
 
 def _exact_value(text: Any) -> Any:

@@ -1,0 +1,270 @@
+"""Assignments as data: loading `assignments/<folder>/assignment.yaml` and building a variant.
+
+An assignment is a list of questions; a question has a statement template (`<id>.j2` in the folder, one
+jinja2 block per part plus `intro`), points per part, and per part any of: a problem `kind` with
+`params` (solved by `solvers`), a written model `answer` (a jinja2 string), a `code` reference to an
+autograder question id. A question may name a `sampler` (in the folder's `samplers.py`) that draws
+fresh parameters for its parts.
+
+A variant is a pure function of (assignment, seed): `build(assignment, None)` is the assignment exactly as
+written (the original exam); `build(assignment, seed)` draws every sampled question from
+`numpy.random.default_rng([seed, question_number])`.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+import solvers
+from solvers.core import Solution, to_json
+from solvers.errors import NnexamError
+
+from .sampling import CONTEXT, Sampler, SamplerError, draw_question, samplers_of
+
+ROOT = Path(__file__).resolve().parent
+
+
+class AssignmentError(NnexamError):
+    """The assignment does not exist or its data is malformed."""
+
+
+class MissingKindError(NnexamError):
+    """An assignment needs a problem kind that is not registered (yet)."""
+
+
+@dataclass
+class PartSpec:
+    id: str
+    points: float
+    kind: str | None = None
+    params: dict[str, Any] | None = None
+    answer: str | None = None
+    code: str | None = None
+    illustrates: bool = False
+
+
+@dataclass
+class QuestionSpec:
+    id: str
+    number: int
+    title: str
+    template: str
+    parts: list[PartSpec]
+    sampler: Sampler | None = None
+
+    @property
+    def points(self) -> float:
+        return sum(p.points for p in self.parts)
+
+
+@dataclass
+class Assignment:
+    name: str
+    folder: Path
+    title: str
+    subtitle: str
+    instructions: str
+    name_line: bool
+    questions: list[QuestionSpec]
+
+    @property
+    def points(self) -> float:
+        return sum(q.points for q in self.questions)
+
+    def kinds(self) -> list[str]:
+        return sorted({p.kind for q in self.questions for p in q.parts if p.kind})
+
+
+@dataclass
+class Part:
+    spec: PartSpec
+    params: dict[str, Any] | None
+    solution: Solution | None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass
+class Question:
+    spec: QuestionSpec
+    parts: list[Part]
+    context: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def draw(self) -> dict[str, Any]:
+        return {p.id: p.params for p in self.parts if p.params is not None}
+
+    def solutions(self) -> dict[str, Solution]:
+        return {p.id: p.solution for p in self.parts if p.solution is not None}
+
+
+@dataclass
+class Variant:
+    assignment: Assignment
+    seed: int | None
+    questions: list[Question]
+    student: dict[str, str] | None = None
+
+    def key(self) -> dict[str, Any]:
+        """The answer key: `{"assignment", "seed", "questions": [{"id", "points", "parts": [...]}]}`; each
+        part holds `kind`, `params` and the solver's JSON `answer` (null for written-only parts), plus its
+        `id`, `points`, and the `model_answer` text or `code` reference where the part has one."""
+        from .documents import model_answer_text
+
+        questions = []
+        for q in self.questions:
+            parts = []
+            for p in q.parts:
+                entry: dict[str, Any] = {"id": p.id, "points": p.spec.points, "kind": p.spec.kind,
+                                         "params": to_json(p.params) if p.params is not None else None,
+                                         "answer": p.solution.to_json()["answer"] if p.solution else None}
+                if p.spec.answer:
+                    entry["model_answer"] = model_answer_text(self, q, p)
+                if p.spec.code:
+                    entry["code"] = p.spec.code
+                if p.spec.illustrates:
+                    entry["illustration"] = True
+                parts.append(entry)
+            questions.append({"id": q.id, "points": q.spec.points, "parts": parts})
+        key: dict[str, Any] = {"assignment": self.assignment.name, "seed": self.seed, "questions": questions}
+        if self.student:
+            key["student"] = self.student
+        return key
+
+
+def names() -> list[str]:
+    """The CLI names of the assignments (folder names with `_` written `-`)."""
+    return sorted(p.parent.name.replace("_", "-") for p in ROOT.glob("*/assignment.yaml"))
+
+
+def load(name: str) -> Assignment:
+    """Load an assignment by CLI name (`mock-final`) or folder name (`mock_final`)."""
+    folder_name = name.replace("-", "_")
+    folder = ROOT / folder_name
+    data_file = folder / "assignment.yaml"
+    if not re.fullmatch(r"[a-z0-9_]+", folder_name) or not data_file.is_file():
+        raise AssignmentError(f"unknown assignment {name!r}; the assignments are: {', '.join(names())}")
+    data = yaml.safe_load(data_file.read_text(encoding="utf-8"))
+    samplers: dict[str, Sampler] = {}
+    if (folder / "samplers.py").is_file():
+        samplers = samplers_of(importlib.import_module(f"assignments.{folder_name}.samplers"))
+    where = f"{folder_name}/assignment.yaml"
+    questions = []
+    for number, q in enumerate(_list(data, "questions", where), start=1):
+        qwhere = f"{where}: questions[{number - 1}]"
+        qid = _field(q, "id", qwhere)
+        parts = []
+        for j, p in enumerate(_list(q, "parts", qwhere)):
+            pwhere = f"{qwhere}.parts[{j}]"
+            part = PartSpec(id=str(_field(p, "id", pwhere)), points=float(_field(p, "points", pwhere)),
+                            kind=p.get("kind"), params=p.get("params"), answer=p.get("answer"), code=p.get("code"),
+                            illustrates=bool(p.get("illustrates", False)))
+            if part.kind and part.params is None:
+                raise AssignmentError(f"{pwhere}: a part with a kind needs params")
+            if not (part.kind or part.answer or part.code):
+                raise AssignmentError(f"{pwhere}: a part needs a kind, a model answer or a code reference")
+            parts.append(part)
+        smp = None
+        if q.get("sampler"):
+            if q["sampler"] not in samplers:
+                raise AssignmentError(f"{qwhere}.sampler: no sampler {q['sampler']!r} in {folder_name}/samplers.py")
+            smp = samplers[q["sampler"]]
+        template = q.get("template", f"{qid}.j2")
+        if not (folder / template).is_file():
+            raise AssignmentError(f"{qwhere}.template: no file {folder_name}/{template}")
+        questions.append(QuestionSpec(str(qid), number, q.get("title", ""), template, parts, smp))
+    return Assignment(name=folder_name.replace("_", "-"), folder=folder, title=data.get("title", name),
+                      subtitle=data.get("subtitle", ""), instructions=data.get("instructions", ""),
+                      name_line=bool(data.get("name_line", True)), questions=questions)
+
+
+def _list(data: Any, key: str, where: str) -> list[Any]:
+    value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(value, list) or not value:
+        raise AssignmentError(f"{where}: {key}: expected a non-empty list")
+    return value
+
+
+def _field(data: Any, key: str, where: str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise AssignmentError(f"{where}: missing field {key!r}")
+    return data[key]
+
+
+def check_kinds(assignment: Assignment) -> None:
+    """Fail with one line naming the first problem kind the assignment needs that is not registered."""
+    known = set(solvers.kinds())
+    for q in assignment.questions:
+        for p in q.parts:
+            if p.kind and p.kind not in known:
+                raise MissingKindError(
+                    f"{assignment.name} question {q.number}({p.id}) needs the problem kind {p.kind!r}, which is "
+                    f"not registered yet (nnexam kinds lists the registered ones)")
+
+
+def variant_seed(base_seed: int, label: int | str) -> int:
+    """The seed of one variant: variant number `label` (or a student's id) under `base_seed`, as a
+    48-bit integer, so `nnexam render NAME --seed <it>` reproduces that variant alone."""
+    digest = hashlib.sha256(f"{base_seed}:{label}".encode()).hexdigest()
+    return int(digest[:12], 16)
+
+
+def build(assignment: Assignment, seed: int | None = None, student: dict[str, str] | None = None) -> Variant:
+    """Solve every part of the assignment (seed None) or of its variant `seed`."""
+    check_kinds(assignment)
+    questions = []
+    for q in assignment.questions:
+        fixed = {p.id: copy.deepcopy(p.params) for p in q.parts if p.kind}
+        context: dict[str, Any] = {}
+        attempts = 0
+        if seed is not None and q.sampler is not None:
+            rng = np.random.default_rng([int(seed), q.number])
+            try:
+                draw, solutions, attempts = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d))
+            except SamplerError as exc:
+                raise SamplerError(f"{assignment.name} question {q.number}: {exc}") from exc
+            context = dict(draw.get(CONTEXT, {}))
+            params = {pid: draw.get(pid, fixed.get(pid)) for pid in fixed}
+        else:
+            params = fixed
+            solutions = _solve_parts(q, params)
+        parts = [Part(p, params.get(p.id), solutions.get(p.id)) for p in q.parts]
+        questions.append(Question(q, parts, context, attempts))
+    return Variant(assignment, seed, questions, student)
+
+
+def _solve_parts(q: QuestionSpec, draw: dict[str, Any]) -> dict[str, Solution]:
+    out = {}
+    for p in q.parts:
+        if not p.kind:
+            continue
+        params = draw.get(p.id, p.params)
+        try:
+            out[p.id] = solvers.solve(p.kind, params)
+        except solvers.ParamError as exc:
+            raise AssignmentError(f"question {q.number}({p.id}), kind {p.kind}: {exc}") from exc
+    return out
+
+
+def check_constraints(variant: Variant) -> dict[str, list[str]]:
+    """For each sampled question of a variant, the names of the constraints it violates (empty: all hold)."""
+    out = {}
+    for q in variant.questions:
+        if q.spec.sampler is not None:
+            out[q.id] = q.spec.sampler.failures(q.draw() | {CONTEXT: q.context}, q.solutions())
+    return out

@@ -1,0 +1,79 @@
+"""The small markup that statement templates and model answers are written in, for Typst, LaTeX and text.
+
+Templates are jinja2 with nnexam's delimiters (`<< value >>`, `<% block a %>`). Plain prose is written as
+is (avoid the characters `* _ # $ @ < \\ % & ~ ^ { }`); everything else goes through these helpers:
+
+    m(value)           inline math of a solver value (number, Fraction, vector, matrix, sympy expression)
+    ex("2 - 2*x")      inline math of an expression string (parsed with sympy)
+    mx(typst, latex)   inline math written by hand for each target (text shows the LaTeX unless given)
+    dm(typst, latex)   display math written by hand
+    b("text"), it("text"), t("text")   bold, italic, escaped prose
+    ordinal(2) -> "second";  frac(q) -> a fraction as math
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import sympy as sp
+
+from nnexam.mathprint import escape, fmt
+
+ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
+
+
+def environment(folder: Path, target: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        block_start_string="<%", block_end_string="%>",
+        variable_start_string="<<", variable_end_string=">>",
+        comment_start_string="<#", comment_end_string="#>",
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
+        undefined=jinja2.StrictUndefined, autoescape=False,
+    )
+    env.globals.update(helpers(target))
+    return env
+
+
+def helpers(target: str) -> dict[str, Any]:
+    def inline(body: str) -> str:
+        return body if target == "text" else f"${body}$"
+
+    def m(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return inline(fmt(value, target))
+
+    def ex(text: str) -> str:
+        return inline(fmt(sp.parse_expr(str(text), evaluate=True), target))
+
+    def mx(typst: str, latex: str, text: str | None = None) -> str:
+        if target == "text":
+            return text if text is not None else latex
+        return inline(typst if target == "typst" else latex)
+
+    def dm(typst: str, latex: str, text: str | None = None) -> str:
+        if target == "text":
+            return "\n    " + (text if text is not None else latex) + "\n"
+        return f"\n$ {typst} $\n" if target == "typst" else f"\n\\[ {latex} \\]\n"
+
+    def b(text: str) -> str:
+        return {"typst": f"*{escape(text, target)}*", "latex": rf"\textbf{{{escape(text, target)}}}"}.get(target, text)
+
+    def it(text: str) -> str:
+        return {"typst": f"_{escape(text, target)}_", "latex": rf"\emph{{{escape(text, target)}}}"}.get(target, text)
+
+    def t(text: Any) -> str:
+        return escape(str(text), target)
+
+    def frac(value: Any) -> str:
+        return m(sp.Rational(str(Fraction(str(value)))))
+
+    def ordinal(n: int) -> str:
+        return ORDINALS[n] if 0 <= n < len(ORDINALS) else f"{n}th"
+
+    return {"m": m, "ex": ex, "mx": mx, "dm": dm, "b": b, "it": it, "t": t, "frac": frac, "ordinal": ordinal,
+            "target": target}

@@ -1,0 +1,113 @@
+"""Samplers: random, well-posed variants of a question.
+
+A sampler draws the parameters of every part of one question from a `numpy.random.Generator`; its
+constraints are named predicates over the drawn parameters and the solver's solutions of them
+(`no_ties`, `converges_within_3_steps`, ...). `draw_question` redraws until every constraint holds, for
+at most `MAX_ATTEMPTS` draws, then fails with an error that names the constraints that kept failing.
+A draw is never kept when a constraint fails.
+
+    @sampler("lloyd_two_pairs", constraints=[Constraint("no_ties", "...", lambda d, sols: ...)])
+    def lloyd_two_pairs(rng):
+        return {"a": {...params of part a...}, "b": {...}, "_context": {...values for the statement...}}
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from solvers.errors import NnexamError
+
+MAX_ATTEMPTS = 400
+CONTEXT = "_context"
+
+
+class SamplerError(NnexamError):
+    """No draw of a sampler met its constraints within the allowed attempts."""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """A named predicate `check(draw, solutions) -> bool` over a question's drawn part parameters
+    (`draw[part_id]`) and their solutions (`solutions[part_id]`, a `solvers.Solution`)."""
+
+    name: str
+    description: str
+    check: Callable[[dict[str, Any], dict[str, Any]], bool]
+
+    def holds(self, draw: dict[str, Any], solutions: dict[str, Any]) -> bool:
+        return bool(self.check(draw, solutions))
+
+
+@dataclass
+class Sampler:
+    name: str
+    draw: Callable[[np.random.Generator], dict[str, Any]]
+    constraints: list[Constraint] = field(default_factory=list)
+    description: str = ""
+
+    def failures(self, draw: dict[str, Any], solutions: dict[str, Any]) -> list[str]:
+        """Names of the constraints that `draw` (with its `solutions`) violates."""
+        return [c.name for c in self.constraints if not c.holds(draw, solutions)]
+
+
+def sampler(name: str, constraints: list[Constraint] | None = None):
+    """Declare a sampler; the decorated function becomes a `Sampler` (its docstring is the description)."""
+
+    def decorate(fn: Callable[[np.random.Generator], dict[str, Any]]) -> Sampler:
+        return Sampler(name, fn, list(constraints or []), (fn.__doc__ or "").strip())
+
+    return decorate
+
+
+def samplers_of(module: Any) -> dict[str, Sampler]:
+    """The samplers defined at the top level of a module, by name."""
+    return {v.name: v for v in vars(module).values() if isinstance(v, Sampler)}
+
+
+def draw_question(smp: Sampler, rng: np.random.Generator, solve_parts: Callable[[dict[str, Any]], dict[str, Any]],
+                  max_attempts: int = MAX_ATTEMPTS) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Draw until every constraint of `smp` holds. `solve_parts(draw) -> {part_id: Solution}`.
+    Returns (draw, solutions, attempts used)."""
+    failed: Counter[str] = Counter()
+    for attempt in range(1, max_attempts + 1):
+        draw = smp.draw(rng)
+        solutions = solve_parts(draw)
+        bad = smp.failures(draw, solutions)
+        if not bad:
+            return draw, solutions, attempt
+        failed.update(bad)
+    worst = ", ".join(f"{name} ({count}x)" for name, count in failed.most_common(3))
+    raise SamplerError(f"sampler {smp.name!r}: no draw met its constraints in {max_attempts} attempts; "
+                       f"failing most often: {worst}")
+
+
+# Reusable predicates ---------------------------------------------------------------------------------
+
+
+def no_warnings(part: str, *words: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """True when the solution of `part` has no warning containing any of `words` (any warning if none)."""
+
+    def check(draw: dict[str, Any], solutions: dict[str, Any]) -> bool:
+        warnings = [w.lower() for w in solutions[part].warnings]
+        if not words:
+            return not warnings
+        return not any(word in w for w in warnings for word in words)
+
+    return check
+
+
+def is_nice(value: Any, denominators: tuple[int, ...] = (1, 2, 4, 5, 10)) -> bool:
+    """True when every number in `value` (nested lists) is a multiple of 1/d for some d in `denominators`."""
+    arr = np.asarray(value, dtype=float).ravel()
+    return all(any(abs(v * d - round(v * d)) < 1e-9 for d in denominators) for v in arr)
+
+
+def pick(rng: np.random.Generator, options: list[Any]) -> Any:
+    """One of `options`, as a plain Python value."""
+    value = options[int(rng.integers(len(options)))]
+    return value.item() if hasattr(value, "item") else value

@@ -1,0 +1,45 @@
+"""Shared plan and grading steps of the nn.Module questions (hw6, hw7)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..modulecheck import ModuleComparison
+
+
+def module_plan(qid: str, cls: str, runs: list[dict], out_width: int, train: dict, seed: int):
+    """One 'module' probe on 4 random 28x28 images, with a random output projection for the gradients."""
+    rng = np.random.default_rng(seed)
+    inputs = {f"{qid}.x": rng.uniform(0, 1, (4, 1, 28, 28)).astype(np.float32),
+              f"{qid}.proj": rng.normal(0, 1, (4, out_width)).astype(np.float32),
+              f"{qid}.data": rng.uniform(0, 1, (16, 1, 28, 28)).astype(np.float32),
+              f"{qid}.labels": rng.integers(0, 10, 16).astype(np.int64)}
+    runs = [dict(r, projection=f"{qid}.proj") if i == 0 else r for i, r in enumerate(runs)]
+    train = dict(train, data=f"{qid}.data", labels=f"{qid}.labels" if train["loss"] == "ce" else None)
+    return [{"id": "names", "kind": "names", "names": [cls]},
+            {"id": "model", "kind": "module", "cls": cls, "seed": seed, "input": f"{qid}.x", "runs": runs,
+             "train": train}], inputs
+
+
+def module_grade(view, ref_cls, runs: list[dict], outputs: list[tuple[str, int, slice | None, str]], train: dict,
+                 qid: str):
+    """Checks: structure, each (check name, run, columns, label) output, gradients, training."""
+    comparison = ModuleComparison(ref_cls, view, "model")
+    yield "structure", float(comparison.structure_ok), comparison.structure_message
+    last = None
+    for name, r, columns, label in outputs:
+        ok, message, out = comparison.run(r, runs[r].get("kwargs", {}), runs[r]["seed"], select=columns, label=label)
+        if r == 0:
+            last = out
+        yield name, float(ok), message
+    if last is None or not comparison.structure_ok:
+        yield "gradients", 0.0, "not compared: " + (comparison.structure_message or "no output")
+    else:
+        yield ("gradients", *map_ok(comparison.gradients(last, 0, view.input("proj"))))
+    train = dict(train, data=f"{qid}.data", labels=f"{qid}.labels" if train["loss"] == "ce" else None)
+    yield ("training", *comparison.training(train))
+
+
+def map_ok(pair):
+    ok, message = pair
+    return float(ok), message

@@ -76,7 +76,7 @@ def _script(mark: str, text: str, word, target: str) -> str:
         return f"{mark}{text}"
     body = word(inner) if inner.isalpha() else inner
     if text.startswith("("):
-        body = f"({body})" if target == "latex" else f"(({body}))"
+        body = f"({body})"  # Typst strips one pair of parentheses around a script, added below
     return f"{mark}({body})" if target == "typst" else f"{mark}{{{body}}}"
 
 

@@ -16,8 +16,8 @@ from .engine import RunView, compare, ordinal
 
 
 def leaves(model: torch.nn.Module) -> list[torch.nn.Module]:
-    return [m for m in model.modules()
-            if not list(m.children()) and (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))]
+    return [m for m in model.modules() if m is not model
+            and not list(m.children()) and (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))]
 
 
 def describe(kind: str, shapes: list[tuple]) -> str:

@@ -109,8 +109,8 @@ def probe_module(probe):
     model = cls()
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{probe['cls']}() is not a torch.nn.Module")
-    leaves = [m for m in model.modules()
-              if not list(m.children()) and (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))]
+    leaves = [m for m in model.modules() if m is not model
+              and not list(m.children()) and (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))]
     index = {id(m): i for i, m in enumerate(leaves)}
     in_leaves = {id(p) for m in leaves for p in m.parameters(recurse=False)}
     free = [(n, p) for n, p in model.named_parameters() if id(p) not in in_leaves]

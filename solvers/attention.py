@@ -23,6 +23,7 @@ import math
 from typing import Any
 
 import numpy as np
+import sympy as sp
 
 from . import params as P
 from .core import Solution, Step, Sym, Table
@@ -118,12 +119,14 @@ def solve(params: dict[str, Any]) -> Solution:
         outputs[v] = alpha @ V[nb]
         rows.append([v, ", ".join(str(u) for u in nb), ", ".join(f"{a:.4g}" for a in alpha),
                      ", ".join(f"{o:.4g}" for o in outputs[v])])
-        expsum = " + ".join(f"e^{_paren(scores[v, u])}" for u in nb)
+        den = sp.Add(*[sp.exp(sp.Float(scores[v, u]), evaluate=False) for u in nb], evaluate=False)
+        combo = sp.Add(*[sp.Mul(sp.Float(weights[v, u]), sp.Symbol(f"V_{u}", commutative=False), evaluate=False)
+                         for u in nb], evaluate=False)
         children.append(Step(
             f"Node {v}: softmax over its neighbours " + ", ".join(str(u) for u in nb),
-            math=[[Sym(f"alpha_({v},{u})"), f"e^{_paren(scores[v, u])} / ({expsum})", weights[v, u]]
-                  for u in nb] + [[Sym(f"S_{v}"), " + ".join(f"{weights[v, u]:.4g}·V_{u}" for u in nb),
-                                   outputs[v]]],
+            math=[[Sym(f"alpha_{v},{u}"), sp.Mul(sp.exp(sp.UnevaluatedExpr(sp.Float(scores[v, u])), evaluate=False),
+                                                  sp.Pow(den, -1, evaluate=False), evaluate=False), weights[v, u]]
+                  for u in nb] + [[Sym(f"S_{v}"), combo, outputs[v]]],
         ))
     steps.append(Step("Softmax over each node's neighbours and the weighted sum of values",
                       text=neighbours_text + " S_v = sum over v' of alpha(v, v') V_v'.",
@@ -135,7 +138,3 @@ def solve(params: dict[str, Any]) -> Solution:
                   "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]], "scale": scale}
     return Solution("attention", normalized, steps, answer, warnings)
 
-
-def _paren(v: float) -> str:
-    text = f"{v:.4g}"
-    return f"({text})" if len(text) > 1 else text

@@ -101,9 +101,11 @@ def solve(params: dict[str, Any]) -> Solution:
         sum_b = " + ".join(factor_text(delta[i][j]) for i, j in pixels)
         steps.append(Step(
             f"Channel {c + 1}: forward values and local gradients",
-            text=f"delta^{c + 1}_ij = dl/df^{c + 1}_ij · g'(v^{c + 1}_ij), pixel by pixel.",
-            values={f"v^({c + 1})": v, f"f^({c + 1})": g, f"g'(v^({c + 1}))": dg,
-                    f"dl/df^({c + 1})": up[c], f"delta^({c + 1})": delta},
+            text=(f"Pre-activations v^{c + 1} = w_{c + 1} x + b_{c + 1}, outputs f^{c + 1} = g(v^{c + 1}), slopes "
+                  f"g'^{c + 1} = g'(v^{c + 1}), and pixel by pixel delta^{c + 1}_ij = dl/df^{c + 1}_ij · "
+                  f"g'(v^{c + 1}_ij)."),
+            values={f"v^{c + 1}": v, f"f^{c + 1}": g, f"g'^{c + 1}": dg, f"dl/df^{c + 1}": up[c],
+                    f"delta^{c + 1}": delta},
             math=[[Sym(f"dl/dw_{c + 1}"), sum_w, gw], [Sym(f"dl/db_{c + 1}"), sum_b, gb]],
         ))
     steps.append(Step("Gradient with respect to the image",

@@ -182,7 +182,7 @@ def solve(params: dict[str, Any]) -> Solution:
     steps.append(shape_step)
     if ph or pw:
         steps.append(Step(f"Pad the input with {ph} row(s) and {pw} column(s) of zeros on each side",
-                          result={f"x_pad^({c + 1})" if C > 1 else "x_pad": xp[c] for c in range(C)}))
+                          result={f"x_pad^{c + 1}" if C > 1 else "x_pad": xp[c] for c in range(C)}))
 
     out = [[None] * out_w for _ in range(out_h)]
     rows = []
@@ -210,7 +210,8 @@ def solve(params: dict[str, Any]) -> Solution:
         text += (f" The first {SHOWN_ENTRIES} of the {n_out} entries are written out; the others are computed "
                  f"the same way.")
     steps.append(Step("Slide the kernel over the input", text=text,
-                      inputs={"k" if C == 1 else f"k^({c + 1})": k[c] for c in range(C)} | (
+                      inputs=({} if ph or pw else {"x" if C == 1 else f"x^{c + 1}": x[c] for c in range(C)})
+                      | {"k" if C == 1 else f"k^{c + 1}": k[c] for c in range(C)} | (
                           {"b": bias} if bias != 0 else {}),
                       table=Table(["entry", "window (padded input)", "sum of products", "value"], rows),
                       result={"output": out}))

@@ -16,8 +16,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import importlib
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -255,10 +257,16 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any]) -> dict[str, Solution]:
             continue
         params = draw.get(p.id, p.params)
         try:
-            out[p.id] = solvers.solve(p.kind, params)
+            out[p.id] = _solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
         except solvers.ParamError as exc:
             raise AssignmentError(f"question {q.number}({p.id}), kind {p.kind}: {exc}") from exc
     return out
+
+
+@lru_cache(maxsize=2048)
+def _solve_cached(kind: str, params_json: str) -> Solution:
+    """Solvers are pure, so equal parameters (a density drawn twice) are solved once per process."""
+    return solvers.solve(kind, json.loads(params_json))
 
 
 def check_constraints(variant: Variant) -> dict[str, list[str]]:

@@ -75,5 +75,8 @@ def helpers(target: str) -> dict[str, Any]:
     def ordinal(n: int) -> str:
         return ORDINALS[n] if 0 <= n < len(ORDINALS) else f"{n}th"
 
-    return {"m": m, "ex": ex, "mx": mx, "dm": dm, "b": b, "it": it, "t": t, "frac": frac, "ordinal": ordinal,
-            "target": target}
+    def one_based(values: Any) -> list[Any]:
+        return [v + 1 for v in values]
+
+    return {"one_based": one_based, "m": m, "ex": ex, "mx": mx, "dm": dm, "b": b, "it": it, "t": t, "frac": frac,
+            "ordinal": ordinal, "target": target}

@@ -1,0 +1,106 @@
+"""`nnexam generate ASSIGNMENT --variants N --seed S [--roster students.csv] -o DIR`: randomized variants,
+each with its problem set, solutions and answer key; one per student with a roster."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from assignments import build, load, variant_seed, write
+from solvers.errors import NnexamError
+
+
+class RosterError(NnexamError):
+    """The roster file cannot be used."""
+
+
+ID_COLUMNS = ("id", "student_id", "sid", "student id", "student")
+
+
+def read_roster(path: Path) -> list[dict[str, str]]:
+    """Students from a CSV with a header row: an id column (`id`, `student_id`, `sid`) and optionally `name`."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise RosterError(f"{path}: no students (expected a header row, then one student per row)")
+    header = {h.strip().lower(): h for h in rows[0] if h}
+    id_col = next((header[c] for c in ID_COLUMNS if c in header), None)
+    if id_col is None:
+        raise RosterError(f"{path}: no id column; expected one of {', '.join(ID_COLUMNS)} in the header")
+    name_col = header.get("name")
+    students, seen = [], set()
+    for line, row in enumerate(rows, start=2):
+        sid = (row.get(id_col) or "").strip()
+        if not sid:
+            raise RosterError(f"{path}: line {line}: empty student id")
+        if sid in seen:
+            raise RosterError(f"{path}: line {line}: student id {sid!r} appears twice")
+        seen.add(sid)
+        student = {"id": sid}
+        if name_col and (row.get(name_col) or "").strip():
+            student["name"] = row[name_col].strip()
+        students.append(student)
+    return students
+
+
+def folder_name(student_id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", student_id).strip("._") or "student"
+
+
+@click.command("generate")
+@click.argument("assignment", metavar="ASSIGNMENT")
+@click.option("--variants", "-n", type=click.IntRange(1, 100_000), default=1, show_default=True,
+              help="How many variants (ignored with --roster: one per student).")
+@click.option("--seed", "-s", type=int, default=0, show_default=True, help="Base seed; same seed, same variants.")
+@click.option("--roster", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
+              help="CSV with a header row and an id column (and optionally name): one variant per student, "
+                   "derived from the base seed and the student's id.")
+@click.option("--output", "-o", "outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder [default: out/ASSIGNMENT-variants].")
+@click.option("--format", "-f", "fmt", type=click.Choice(["pdf", "tex"]), default="pdf", show_default=True,
+              help="pdf compiles with Typst; tex writes LaTeX sources instead.")
+@click.option("--keys-only", is_flag=True, help="Write only each variant's key.json (fast; no documents).")
+@click.option("--no-solutions", is_flag=True, help="Write problems and keys but not the solutions documents.")
+def command(assignment: str, variants: int, seed: int, roster: Path | None, outdir: Path | None, fmt: str,
+            keys_only: bool, no_solutions: bool) -> None:
+    """Write randomized variants of ASSIGNMENT, each in its own folder with problems, solutions and key.json,
+    plus variants.json (which seed made which variant). A variant is a pure function of (assignment, seed):
+    `nnexam render ASSIGNMENT --seed <its seed>` reproduces one alone.
+
+    \b
+    Examples:
+      nnexam generate hw5 --variants 30 --seed 2024 -o out/hw5
+      nnexam generate mock-final --roster students.csv --seed 7 -o out/final
+      nnexam generate mock-final --variants 100 --keys-only -o out/keys
+    """
+    spec = load(assignment)
+    outdir = outdir if outdir is not None else Path("out") / f"{spec.name}-variants"
+    if roster is not None:
+        jobs = [(folder_name(s["id"]), variant_seed(seed, f"student:{s['id']}"), s) for s in read_roster(roster)]
+    else:
+        width = max(3, len(str(variants)))
+        jobs = [(f"variant-{i:0{width}d}", variant_seed(seed, i), None) for i in range(1, variants + 1)]
+    documents = () if keys_only else ("problems",) if no_solutions else ("problems", "solutions")
+    outdir.mkdir(parents=True, exist_ok=True)
+    manifest = []
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task(f"{spec.name} variants", total=len(jobs))
+        for folder, vseed, student in jobs:
+            variant = build(spec, vseed, student)
+            write(variant, outdir / folder, fmt, documents)
+            entry = {"folder": folder, "seed": vseed}
+            if student:
+                entry["student"] = student
+            manifest.append(entry)
+            progress.advance(task)
+    (outdir / "variants.json").write_text(json.dumps(
+        {"assignment": spec.name, "base_seed": seed, "variants": manifest}, indent=2) + "\n", encoding="utf-8")
+    click.echo(f"{spec.name}: wrote {len(jobs)} variant(s) to {outdir}/ (index: {outdir / 'variants.json'})")

@@ -89,8 +89,18 @@ def grade_submission(assignment: str, submission: Path, limits: Limits | None = 
             with REFERENCE_LOCK:
                 for name, fraction, message in q.grade(view):
                     by_name[name].fraction, by_name[name].message = fraction, message
+        _gate_signatures(checks)
         results.append(QuestionResult(q.id, q.title, checks))
     return results
+
+
+def _gate_signatures(checks: list[Check]) -> None:
+    """Defining the right names earns nothing unless some behaviour check passes too."""
+    gate = [c for c in checks if c.name == "signatures"]
+    if gate and all(c.score == 0 for c in checks if c.name != "signatures"):
+        for c in gate:
+            if c.fraction > 0:
+                c.fraction, c.message = 0.0, c.message + " (no credit: no behaviour check passed)"
 
 
 class RunView:

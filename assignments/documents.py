@@ -74,7 +74,8 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
         parts = []
         for p in q.parts:
             entry = {"label": escape(p.id, target), "points": points_text(p.spec.points),
-                     "statement": texts[p.id], "answer": "", "code": "", "solution": None}
+                     "statement": texts[p.id], "answer": "", "code": "", "solution": None,
+                     "illustration": p.spec.illustrates}
             if show_solutions:
                 entry["answer"] = model_answer(variant, q, p, target)
                 entry["code"] = escape(p.spec.code or "", target)

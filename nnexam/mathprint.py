@@ -204,6 +204,12 @@ class TextPrinter(StrPrinter):
     def _print_Float(self, e):
         return float_text(float(e), "text")
 
+    def _print_Derivative(self, e):
+        var = " ".join(f"d{self._print(v)}" + (f"^{n}" if n != 1 else "") for v, n in e.variable_count)
+        order = sum(n for _, n in e.variable_count)
+        top = "d" if order == 1 else f"d^{order}"
+        return f"{top}{self.parenthesize(e.expr, PRECEDENCE['Mul'])}/{var}"
+
 
 class TypstPrinter(StrPrinter):
     """sympy expressions as Typst math: implicit products, fractions, e^(...), sqrt, cases."""

@@ -133,15 +133,12 @@ def _elide(value: Any) -> Any:
 
 
 def _exact_value(text: Any) -> Any:
+    """An exact answer string ("7/16", "(15 - sqrt(221))/2") back as a sympy number for printing."""
     import sympy as sp
 
     if isinstance(text, (list, tuple)):
         return [_exact_value(t) for t in text]
-    try:
-        return sp.Rational(text) if isinstance(text, str) and "/" in text or str(text).lstrip("-").isdigit() \
-            else sp.sympify(text)
-    except (TypeError, ValueError):  # an exact irrational such as "(15 - sqrt(221))/2"
-        return sp.sympify(text)
+    return sp.sympify(text)
 
 
 def _symbol_name(field: str) -> str:

@@ -46,10 +46,25 @@ def cli() -> None:
 
 def _load_commands() -> None:
     for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        mod = importlib.import_module(f"{commands.__name__}.{module.name}")
+        try:
+            mod = importlib.import_module(f"{commands.__name__}.{module.name}")
+        except Exception as exc:  # one broken subcommand must not take the others down
+            cli.add_command(_broken(module.name, exc))
+            continue
         command = getattr(mod, "command", None)
         if isinstance(command, click.Command):
             cli.add_command(command)
+
+
+def _broken(name: str, exc: Exception) -> click.Command:
+    reason = " ".join(f"{type(exc).__name__}: {exc}".split())
+
+    @click.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+                   help=f"(unavailable: {reason})")
+    def unavailable() -> None:
+        raise UserError(f"the '{name}' command could not be loaded ({reason}); check the installation")
+
+    return unavailable
 
 
 _load_commands()

@@ -1,0 +1,325 @@
+"""Densities of one real variable on an interval, for the probability kinds (GANs, derived distributions).
+
+A density is an expression p(v) on a support [a, b] (either end may be infinite). `read_density` checks it
+is real, finite and >= 0 on the support (sampled everywhere, and by sympy for rational functions) and that
+it integrates to 1 (sympy). `transform` is the change of variables x = f(z) for a monotone f:
+
+    p_X(x) = p_Z(f^-1(x)) |d f^-1(x) / dx|   on f([a, b])   (ends swapped when f decreases)
+
+and `invert` solves y = f(v) for v, keeping the root that lies in the support and saying why the others
+are rejected. Floats in expressions are taken at their decimal value (0.5 -> 1/2), so everything is exact.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from . import params as P
+from .core import Step, Sym
+from .errors import ParamError
+
+X = sp.Symbol("x", real=True)
+Z = sp.Symbol("z", real=True)
+U = sp.Symbol("u", real=True)
+TOL = 1e-9
+
+
+@dataclass
+class Density:
+    """A density `expr` in `var` on the support [low, high]."""
+
+    expr: sp.Expr
+    var: sp.Symbol
+    low: sp.Expr
+    high: sp.Expr
+
+    @property
+    def support(self) -> tuple[sp.Expr, sp.Expr]:
+        return self.low, self.high
+
+    def interval(self) -> sp.Interval:
+        return sp.Interval(self.low, self.high)
+
+    def indicator(self) -> Any:
+        """The condition `var` in the support, as a sympy boolean (infinite ends left out)."""
+        parts = []
+        if self.low.is_finite:
+            parts.append(self.var >= self.low)
+        if self.high.is_finite:
+            parts.append(self.var <= self.high)
+        return sp.And(*parts) if parts else sp.true
+
+
+def support_text(low: sp.Expr, high: sp.Expr) -> str:
+    left = "(" if low == -sp.oo else "["
+    right = ")" if high == sp.oo else "]"
+    return f"{left}{_num_text(low)}, {_num_text(high)}{right}"
+
+
+def _num_text(v: sp.Expr) -> str:
+    if v == sp.oo:
+        return "oo"
+    if v == -sp.oo:
+        return "-oo"
+    return str(v)
+
+
+def support_json(low: sp.Expr, high: sp.Expr) -> tuple[list[float], list[str]]:
+    """A support as JSON floats (inf for an infinite end) and as exact strings ("oo" for an infinite end)."""
+    return [_float(low), _float(high)], [_num_text(low), _num_text(high)]
+
+
+def _float(v: sp.Expr) -> float:
+    if v == sp.oo:
+        return math.inf
+    if v == -sp.oo:
+        return -math.inf
+    return float(v)
+
+
+def exact(expr: sp.Expr) -> sp.Expr:
+    """Floats become the rationals they spell (0.1 -> 1/10)."""
+    return sp.nsimplify(expr, rational=True) if expr.has(sp.Float) else expr
+
+
+CHECK_FRACTIONS = np.array([0.5, 0.25, 0.75, 0.05, 0.95, 0.01, 0.99])
+
+
+def tidy_logs(expr: sp.Expr) -> sp.Expr:
+    """log(c / u) with a number c -> -log(u / c): log(-1/(z - 1)) reads -log(1 - z)."""
+
+    def flip(e: sp.Expr) -> sp.Expr:
+        num, den = sp.fraction(sp.together(e.args[0]))
+        return -sp.log(sp.expand(den / num)) if num.is_number and den.has(sp.Symbol) else e
+
+    return expr.replace(lambda e: isinstance(e, sp.log), flip)
+
+
+def interior_points(low: sp.Expr, high: sp.Expr, n: int = 201, t: np.ndarray | None = None) -> np.ndarray:
+    """`n` points strictly inside the support, spread over it (or at the fractions `t` of it; a rational
+    map t -> t / (1 - t) for infinite ends)."""
+    t = (np.arange(n) + 0.5) / n if t is None else t
+    lo, hi = _float(low), _float(high)
+    if math.isfinite(lo) and math.isfinite(hi):
+        return lo + (hi - lo) * t
+    if math.isfinite(lo):
+        return lo + t / (1 - t)
+    if math.isfinite(hi):
+        return hi - (1 - t) / t
+    return np.tan(np.pi * (t - 0.5)) * 3
+
+
+def evaluate(expr: sp.Expr, var: sp.Symbol, points: np.ndarray) -> np.ndarray:
+    """`expr` at `points` as complex numbers (nan where undefined)."""
+    fn = sp.lambdify(var, expr, modules=["numpy", {"erf": np.vectorize(math.erf)}])
+    with np.errstate(all="ignore"):
+        try:
+            values = np.asarray(fn(points.astype(complex)), dtype=complex)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            values = np.asarray([complex(expr.subs(var, float(p)).evalf()) for p in points])
+    return np.broadcast_to(values, points.shape).copy()
+
+
+def _real_finite(values: np.ndarray) -> np.ndarray:
+    return np.isfinite(values) & (np.abs(values.imag) <= 1e-9 * np.maximum(1.0, np.abs(values.real)))
+
+
+def is_rational_function(expr: sp.Expr, var: sp.Symbol) -> bool:
+    num, den = sp.fraction(sp.together(expr))
+    return num.is_polynomial(var) and den.is_polynomial(var)
+
+
+def read_density(value: Any, support_value: Any, field: str, support_field: str, var: sp.Symbol) -> Density:
+    """Parse and check a density: real, finite and >= 0 on the support, integral 1."""
+    low, high = P.interval(support_value, support_field)
+    expr = exact(P.expression(value, field, [var.name]))
+    text = support_text(low, high)
+    points = interior_points(low, high)
+    values = evaluate(expr, var, points)
+    bad = ~_real_finite(values)
+    if bad.any():
+        at = points[np.argmax(bad)]
+        raise ParamError(field, f"{expr} is not a finite real number at {var} = {at:.4g}, inside the support {text}")
+    negative = values.real < -1e-12
+    if negative.any():
+        i = int(np.argmax(negative))
+        raise ParamError(field, f"{expr} is negative on the support {text}: it is {values.real[i]:.4g} at "
+                                f"{var} = {points[i]:.4g}; a density must be >= 0")
+    if is_rational_function(expr, var):
+        below = sp.solveset(expr < 0, var, sp.Interval(low, high))
+        if below is not sp.S.EmptySet and below.measure != 0:
+            raise ParamError(field, f"{expr} is negative on the support {text}, where {var} is in {below}; "
+                                    "a density must be >= 0")
+    total = sp.integrate(expr, (var, low, high))
+    if total.has(sp.Integral):
+        raise ParamError(field, f"sympy cannot integrate {expr} over {text}, so it cannot check that it is a density")
+    total = sp.simplify(total)
+    if not (total.is_number and total.is_finite):
+        raise ParamError(field, f"{expr} integrates to {total} on {text}, not 1, so it is not a density")
+    if sp.simplify(total - 1) != 0 and abs(float(total) - 1) > TOL:
+        raise ParamError(field, f"{expr} integrates to {total} (= {float(total):.6g}) on {text}, not 1, "
+                                "so it is not a density")
+    return Density(expr, var, low, high)
+
+
+def cdf(density: Density) -> sp.Expr:
+    """F(v) = integral of p from the lower end to v, valid on the support."""
+    t = sp.Dummy("t", real=True)
+    value = sp.integrate(density.expr.subs(density.var, t), (t, density.low, density.var))
+    if isinstance(value, sp.Piecewise):
+        value = value.args[0][0]
+    value = sp.simplify(value)
+    return sp.expand(value) if value.is_polynomial(density.var) else value
+
+
+@dataclass
+class Inverse:
+    """The root v = g(y) of y = f(v) kept (None if sympy found none in the support) and the rejected ones."""
+
+    expr: sp.Expr | None
+    candidates: list[sp.Expr] = field(default_factory=list)
+    rejected: list[tuple[sp.Expr, str]] = field(default_factory=list)
+
+
+def invert(f: sp.Expr, var: sp.Symbol, y: sp.Symbol, low: sp.Expr, high: sp.Expr,
+           image_low: sp.Expr, image_high: sp.Expr) -> Inverse:
+    """Solve y = f(var) for var, keeping the root that maps the image [image_low, image_high] into the support
+    [low, high] (checked at points inside the image)."""
+    try:
+        roots = sp.solve(sp.Eq(f, y), var)
+    except (NotImplementedError, ValueError, TypeError):
+        roots = []
+    roots = [tidy_logs(sp.simplify(r)) for r in roots if isinstance(r, sp.Expr)]
+    checks = interior_points(image_low, image_high, t=CHECK_FRACTIONS)
+    lo, hi = _float(low), _float(high)
+    result = Inverse(None, list(roots))
+    for root in roots:
+        values = evaluate(root, y, checks)
+        ok = _real_finite(values)
+        if not ok.all():
+            at = checks[np.argmin(ok)]
+            result.rejected.append((root, f"it is not a real number at {y} = {at:.4g}"))
+            continue
+        outside = (values.real < lo - 1e-9) | (values.real > hi + 1e-9)
+        if outside.any():
+            i = int(np.argmax(outside))
+            result.rejected.append((root, f"at {y} = {checks[i]:.4g} it gives {var} = {values.real[i]:.4g}, "
+                                          f"outside the support {support_text(low, high)}"))
+            continue
+        back = evaluate(f, var, values.real)
+        if not np.allclose(back.real, checks, rtol=1e-6, atol=1e-8):
+            result.rejected.append((root, "it does not solve the equation on the whole image"))
+            continue
+        if result.expr is None:
+            result.expr = root
+        else:
+            result.rejected.append((root, f"it coincides with the root {result.expr} already kept"))
+    return result
+
+
+@dataclass
+class Transform:
+    """x = f(z) on [low, high] for a monotone f: its direction, image, inverse and the derived density."""
+
+    f: sp.Expr
+    increasing: bool
+    derivative: sp.Expr
+    image: tuple[sp.Expr, sp.Expr]
+    inverse: Inverse
+    inverse_derivative: sp.Expr | None = None
+    density: sp.Expr | None = None
+
+
+def limit_at(f: sp.Expr, var: sp.Symbol, point: sp.Expr, side: str) -> sp.Expr:
+    value = sp.limit(f, var, point, side)
+    return sp.simplify(value)
+
+
+def monotone(f: sp.Expr, var: sp.Symbol, low: sp.Expr, high: sp.Expr, field: str) -> tuple[bool, sp.Expr]:
+    """Check that f is defined, real and monotone on the support; return (increasing, f')."""
+    text = support_text(low, high)
+    points = interior_points(low, high, 401)
+    values = evaluate(f, var, points)
+    ok = _real_finite(values)
+    if not ok.all():
+        at = points[np.argmin(ok)]
+        raise ParamError(field, f"{f} is not a finite real number at {var} = {at:.4g}, inside {text}")
+    df = sp.simplify(sp.diff(f, var))
+    slopes = evaluate(df, var, points).real
+    scale = max(1.0, float(np.nanmax(np.abs(slopes))) if np.isfinite(slopes).any() else 1.0)
+    up = slopes > 1e-12 * scale
+    down = slopes < -1e-12 * scale
+    if up.any() and down.any():
+        i, j = int(np.argmax(up)), int(np.argmax(down))
+        raise ParamError(field, f"{f} is not monotone on {text}: its derivative {df} is {slopes[i]:.3g} at "
+                                f"{var} = {points[i]:.3g} but {slopes[j]:.3g} at {var} = {points[j]:.3g}; "
+                                "use a monotone transform")
+    if not (up.any() or down.any()):
+        raise ParamError(field, f"{f} is constant on {text}, so it has no density")
+    increasing = bool(up.any())
+    if is_rational_function(df, var):
+        wrong = sp.solveset(df < 0 if increasing else df > 0, var, sp.Interval(low, high))
+        if wrong is not sp.S.EmptySet and wrong.measure != 0:
+            raise ParamError(field, f"{f} is not monotone on {text}: its derivative {df} changes sign "
+                                    f"(on {wrong})")
+    return increasing, df
+
+
+def transform(density: Density, f: sp.Expr, field: str, out: sp.Symbol) -> Transform:
+    """The density of out = f(var) when var has `density` (change of variables with |d f^-1 / d out|)."""
+    var = density.var
+    increasing, df = monotone(f, var, density.low, density.high, field)
+    at_low = limit_at(f, var, density.low, "+")
+    at_high = limit_at(f, var, density.high, "-")
+    image = (at_low, at_high) if increasing else (at_high, at_low)
+    for end in image:
+        if not (end.is_number and (end.is_finite or end in (sp.oo, -sp.oo))) or end.has(sp.zoo, sp.nan):
+            raise ParamError(field, f"cannot find the image of the support under {f} (limit {end})")
+    inv = invert(f, var, out, density.low, density.high, *image)
+    result = Transform(f, increasing, df, image, inv)
+    if inv.expr is None:
+        return result
+    dinv = sp.simplify(sp.diff(inv.expr, out))
+    result.inverse_derivative = dinv
+    absolute = dinv if increasing else -dinv
+    result.density = sp.simplify(density.expr.subs(var, inv.expr) * absolute)
+    return result
+
+
+def chain(*terms: Any) -> list[Any]:
+    """An equation chain without repeated neighbouring terms."""
+    out: list[Any] = []
+    for t in terms:
+        if not out or not (isinstance(t, sp.Basic) and isinstance(out[-1], sp.Basic) and t == out[-1]):
+            out.append(t)
+    return out
+
+
+def change_of_variables_step(source: Density, tr: Transform, fname: str, out_name: str, what: str) -> Step:
+    """The change of variables x = f(z) as a step, each rejected root of the inversion as a child."""
+    direction = "increasing" if tr.increasing else "decreasing"
+    image_text = support_text(*tr.image)
+    if tr.increasing:
+        cdf_text = "P(X <= x) = P(Z <= z), so differentiating gives p_X(x) = p_Z(z) dz/dx with dz/dx > 0."
+    else:
+        cdf_text = ("P(X <= x) = P(Z >= z) = 1 - F_Z(z), so differentiating gives p_X(x) = -p_Z(z) dz/dx "
+                    "= p_Z(z) |dz/dx|: the minus sign makes the density positive. The ends of the interval "
+                    "swap: the low end of z maps to the high end of x.")
+    text = (f"{fname}(z) = {tr.f} is {direction} on {support_text(*source.support)} (its derivative is "
+            f"{tr.derivative}), so it is invertible and the {what} lie in {image_text}, the image of the "
+            f"support. With z = {fname}^-1(x): {cdf_text}")
+    dzdx = tr.inverse_derivative
+    step = Step(f"Density of the {what} (change of variables)", text=text,
+                math=[[Sym("z"), tr.inverse.expr], [Sym("dz/dx"), dzdx],
+                      chain(Sym(out_name), sp.Mul(source.expr.subs(source.var, tr.inverse.expr), sp.Abs(dzdx),
+                                                  evaluate=False), tr.density)],
+                result={out_name: tr.density, "support": image_text})
+    for root, why in tr.inverse.rejected:
+        step.children.append(Step(f"Reject the root z = {root}",
+                                  text=f"The other solution z = {root} of x = {fname}(z) is rejected: {why}."))
+    return step

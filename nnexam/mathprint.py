@@ -6,6 +6,7 @@ with at most `DIGITS` significant digits, vectors as column vectors and matrices
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 from typing import Any
 
@@ -47,7 +48,12 @@ def float_text(v: float, target: str) -> str:
 
 
 def name_text(name: str, target: str) -> str:
-    """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W" as math."""
+    """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W", "x_ij", "p_data(x)" as math."""
+    call = _split_call(name)
+    if call and target != "text":
+        head, inner = call
+        args = ", ".join(name_text(a.strip(), target) for a in _split_args(inner))
+        return f"{name_text(head, target)}({args})"
     base, supers, subs = split_super_sub(name)
 
     def word(w: str) -> str:
@@ -70,11 +76,41 @@ def name_text(name: str, target: str) -> str:
     return out
 
 
+def _split_call(name: str) -> tuple[str, str] | None:
+    """ "p_g(G(z))" -> ("p_g", "G(z)"); None when the name does not end in a call (or ends in a script)."""
+    if not name.endswith(")"):
+        return None
+    depth = 0
+    for i in range(len(name) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(name[i], 0)
+        if depth == 0:
+            head = name[:i]
+            if head and head[-1] not in "_^" and re.fullmatch(r"[\w^*']+", head):
+                return head, name[i + 1:-1]
+            return None
+    return None
+
+
+def _split_args(inner: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for c in inner:
+        depth += {"(": 1, ")": -1}.get(c, 0)
+        if c == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += c
+    return [*parts, current]
+
+
 def _script(mark: str, text: str, word, target: str) -> str:
     inner = text[1:-1] if text.startswith("(") and text.endswith(")") else text
     if target == "text":
         return f"{mark}{text}"
-    body = word(inner) if inner.isalpha() else inner
+    if inner.isalpha() and len(inner) <= 2 and inner not in GREEK:
+        body = " ".join(inner) if target == "typst" else inner  # x_ij: two italic indices
+    else:
+        body = word(inner) if inner.isalpha() else inner
     if text.startswith("("):
         body = f"({body})"  # Typst strips one pair of parentheses around a script, added below
     return f"{mark}({body})" if target == "typst" else f"{mark}{{{body}}}"

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import sympy as sp
+from sympy.calculus.util import continuous_domain
 
 from . import params as P
 from .core import Step, Sym
@@ -27,6 +28,7 @@ X = sp.Symbol("x", real=True)
 Z = sp.Symbol("z", real=True)
 U = sp.Symbol("u", real=True)
 TOL = 1e-9
+REACH = 100.0
 
 
 @dataclass
@@ -101,17 +103,18 @@ def tidy_logs(expr: sp.Expr) -> sp.Expr:
 
 
 def interior_points(low: sp.Expr, high: sp.Expr, n: int = 201, t: np.ndarray | None = None) -> np.ndarray:
-    """`n` points strictly inside the support, spread over it (or at the fractions `t` of it; a rational
-    map t -> t / (1 - t) for infinite ends)."""
+    """`n` points strictly inside the support, spread over it (or at the fractions `t` of it). An infinite
+    end is sampled up to REACH away from the finite end (or from 0), denser near it: far enough for the
+    densities of a course, near enough that exp(x) stays a float."""
     t = (np.arange(n) + 0.5) / n if t is None else t
     lo, hi = _float(low), _float(high)
     if math.isfinite(lo) and math.isfinite(hi):
         return lo + (hi - lo) * t
     if math.isfinite(lo):
-        return lo + t / (1 - t)
+        return lo + REACH * t**2
     if math.isfinite(hi):
-        return hi - (1 - t) / t
-    return np.tan(np.pi * (t - 0.5)) * 3
+        return hi - REACH * (1 - t) ** 2
+    return REACH * np.sign(2 * t - 1) * (2 * t - 1) ** 2
 
 
 def evaluate(expr: sp.Expr, var: sp.Symbol, points: np.ndarray) -> np.ndarray:
@@ -249,6 +252,14 @@ def monotone(f: sp.Expr, var: sp.Symbol, low: sp.Expr, high: sp.Expr, field: str
     if not ok.all():
         at = points[np.argmin(ok)]
         raise ParamError(field, f"{f} is not a finite real number at {var} = {at:.4g}, inside {text}")
+    inside = sp.Interval.open(low, high)
+    try:
+        continuous = continuous_domain(f, var, inside)
+    except (NotImplementedError, ValueError, TypeError):
+        continuous = inside
+    gap = sp.Complement(inside, continuous)
+    if gap is not sp.S.EmptySet:
+        raise ParamError(field, f"{f} is not continuous on {text} (at {var} in {gap}), so it is not monotone")
     df = sp.simplify(sp.diff(f, var))
     slopes = evaluate(df, var, points).real
     scale = max(1.0, float(np.nanmax(np.abs(slopes))) if np.isfinite(slopes).any() else 1.0)

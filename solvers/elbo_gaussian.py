@@ -80,11 +80,12 @@ def solve(params: dict[str, Any]) -> Solution:
         text=("Prior N(0, I_d), encoder N(g(x), I_d) (the network's output plus standard noise), decoder "
               "N(f(z), Sigma) with f(z) = A z + c. Keep every normalizing constant: the 1/sqrt(det Sigma) of the "
               "decoder matters, since Sigma is learned (dropping it, as the mock final's key does, would let "
-              "Sigma grow without bound to shrink the reconstruction term)."),
-        math=[[sp.Symbol("-log p_prior(z)"), d * sp.log(two_pi) / 2 + zz / 2],
-              [sp.Symbol("log p_enc(z|x)"), -d * sp.log(two_pi) / 2 - sp.Symbol("|z - g|^2") / 2],
-              [sp.Symbol("-log p_dec(x|z)"), big_d * sp.log(two_pi) / 2 + sp.Symbol("log det Sigma") / 2
-               + sp.Symbol("(x - f(z))^T Sigma^-1 (x - f(z))") / 2]],
+              "Sigma grow without bound to shrink the reconstruction term). Below, ell_prior = -log p_prior(z), "
+              "ell_enc = log p_enc(z | x), ell_dec = -log p_dec(x | z) and Q = (x - f(z))^T Sigma^-1 (x - f(z))."),
+        math=[[Sym("ell_prior"), d * sp.log(two_pi) / 2 + zz / 2],
+              [Sym("ell_enc"), -d * sp.log(two_pi) / 2 - sp.Symbol("|z - g|^2") / 2],
+              [Sym("ell_dec"), big_d * sp.log(two_pi) / 2 + sp.log(sp.Function("det")(sp.Symbol("Sigma"))) / 2
+               + sp.Symbol("Q") / 2]],
     ))
     gg = (g.T * g)[0, 0]
     prior = d * sp.log(two_pi) / 2 + (gg + d) / 2
@@ -92,11 +93,12 @@ def solve(params: dict[str, Any]) -> Solution:
     latent = gg / 2
     steps.append(Step(
         "Expectations of the prior and encoder terms",
-        text=("Under the encoder z = g + N with N ~ N(0, I_d): E|z|^2 = |g|^2 + d and E|z - g|^2 = d. The "
+        text=("E_prior = E[ell_prior] and E_enc = E[ell_enc]. Under the encoder z = g + N with N ~ N(0, I_d): "
+              "E|z|^2 = |g|^2 + d and E|z - g|^2 = d. The "
               "d/2 log 2 pi and d/2 constants of the two terms cancel exactly, leaving |g|^2 / 2 (the key's "
               "'constant' for this part is zero)."),
-        math=[[sp.Symbol("E[-log p_prior]"), prior, sp.simplify(prior)],
-              [sp.Symbol("E[log p_enc]"), enc],
+        math=[[Sym("E_prior"), prior, sp.simplify(prior)],
+              [Sym("E_enc"), enc],
               [Sym("latent"), sp.Symbol("|g|^2") / 2, latent]],
     ))
     r = x - A * g - c
@@ -108,17 +110,17 @@ def solve(params: dict[str, Any]) -> Solution:
     steps.append(Step(
         "Expectation of the decoder term (linear decoder)",
         text=("x - f(z) = r - A N with r = x - A g - c, and E[N] = 0, E[N N^T] = I, so "
-              "E[(x - f(z))^T Sigma^-1 (x - f(z))] = r^T Sigma^-1 r + tr(A^T Sigma^-1 A)."),
+              "E[Q] = E[(x - f(z))^T Sigma^-1 (x - f(z))] = r^T Sigma^-1 r + tr(A^T Sigma^-1 A) = q + t."),
         values={"r": r, "Sigma^-1": Sinv},
-        math=[[sp.Symbol("r^T Sigma^-1 r"), quad], [sp.Symbol("tr(A^T Sigma^-1 A)"), trace],
+        math=[[Sym("q"), quad], [Sym("t"), trace],
               [Sym("reconstruction"), (quad + trace) / 2, float(reconstruction)],
               [Sym("log_det"), log_det, float(log_det)], [Sym("constant"), constant, float(constant)]],
     ))
     total = latent + reconstruction + log_det + constant
     steps.append(Step(
         "The negative ELBO",
-        text="The sum of the four terms is the negative ELBO exactly (no constant dropped).",
-        math=[[Sym("-ELBO"), sp.Symbol("latent") + sp.Symbol("reconstruction") + sp.Symbol("log_det")
+        text="The sum of the four terms is the negative ELBO L = -ELBO exactly (no constant dropped).",
+        math=[[Sym("L"), sp.Symbol("latent") + sp.Symbol("reconstruction") + sp.Symbol("log_det")
                + sp.Symbol("constant"), total, float(total)]],
     ))
     terms = {"latent": latent, "reconstruction": reconstruction, "log_det": log_det, "constant": constant}

@@ -1,0 +1,45 @@
+"""The audit report as a document: text for a terminal, Typst (PDF) or LaTeX, from templates/*/audit.*.j2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .audit import Report
+from .mathprint import escape
+from .render import render_document
+
+SEVERITY_TEXT = {"slip": "slip (the final answer survives)", "wrong_final": "wrong final answer",
+                 "wrong_method": "wrong method"}
+
+
+def _value(v: Any) -> str:
+    from .audit import _json_value
+
+    return json.dumps(_json_value(v)) if not isinstance(v, str) else v
+
+
+def report_context(report: Report, target: str) -> dict[str, Any]:
+    def esc(s: str) -> str:
+        return escape(str(s), target)
+
+    return {
+        "title": esc(f"Audit of {report.key}"),
+        "key": esc(report.key),
+        "source": esc(report.source),
+        "claims_checked": report.claims_checked,
+        "clean": report.clean,
+        "skipped": [esc(s) for s in report.skipped],
+        "findings": [{
+            "question": esc(f.question), "claim": esc(f.claim), "step": esc(f.step),
+            "claimed": esc(_value(f.claimed)), "correct": esc(_value(f.correct)),
+            "severity": esc(f.severity), "severity_text": esc(SEVERITY_TEXT[f.severity]),
+            "parts_at": esc(f.parts_at), "explanation": esc(f.explanation),
+        } for f in report.findings],
+    }
+
+
+def render_report(report: Report, fmt: str, output: Path | None = None) -> str | Path:
+    """Render `report` as text, typst, tex or pdf."""
+    return render_document("audit", lambda target, sink: report_context(report, target), fmt, output)

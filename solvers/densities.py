@@ -165,8 +165,8 @@ def read_density(value: Any, support_value: Any, field: str, support_field: str,
     if not (total.is_number and total.is_finite):
         raise ParamError(field, f"{expr} integrates to {total} on {text}, not 1, so it is not a density")
     if sp.simplify(total - 1) != 0 and abs(float(total) - 1) > TOL:
-        raise ParamError(field, f"{expr} integrates to {total} (= {float(total):.6g}) on {text}, not 1, "
-                                "so it is not a density")
+        approx = "" if total.is_Rational else f" (= {float(total):.6g})"
+        raise ParamError(field, f"{expr} integrates to {total}{approx} on {text}, not 1, so it is not a density")
     return Density(expr, var, low, high)
 
 

@@ -113,7 +113,8 @@ def derivative(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]
     function = P.expression(P.get(params, "function"), "function", [variable])
     import sympy as sp
 
-    return {"function": str(function), "derivative": str(sp.diff(function, sp.Symbol(variable)))}, {}
+    symbol = next((s for s in function.free_symbols if s.name == variable), sp.Symbol(variable))
+    return {"function": str(function), "derivative": str(sp.diff(function, symbol))}, {}
 
 
 CHECKS["derivative"] = derivative

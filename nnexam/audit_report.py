@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .audit import Report
+from .audit import Report, Written, _json_value
 from .mathprint import escape
 from .render import render_document
 
@@ -15,9 +15,16 @@ SEVERITY_TEXT = {"slip": "slip (the final answer survives)", "wrong_final": "wro
 
 
 def _value(v: Any) -> str:
-    from .audit import _json_value
-
-    return json.dumps(_json_value(v)) if not isinstance(v, str) else v
+    """A claimed or correct value as the key would write it (decimals keep their written digits)."""
+    if isinstance(v, Written):
+        return v.text
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    if isinstance(v, str):
+        return v
+    if isinstance(v, float):
+        return f"{v:.10g}"
+    return json.dumps(_json_value(v))
 
 
 def report_context(report: Report, target: str) -> dict[str, Any]:

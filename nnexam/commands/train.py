@@ -1,7 +1,9 @@
-"""`nnexam train hw7-kmeans|hw7-autoencoder|hw5-mlp|hw6-cnn`: train a reference, save its loss curve."""
+"""`nnexam train hw7-kmeans|hw7-autoencoder|hw5-mlp|hw6-cnn`: train a homework reference, write what the
+homework asks to report (curves, centres, the digit/cluster table, generated digits, the decision surface)."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -9,88 +11,169 @@ import click
 import numpy as np
 
 TARGETS = ("hw5-mlp", "hw6-cnn", "hw7-kmeans", "hw7-autoencoder")
+# epochs: the homework's count on MNIST, a quick one on generated digits; samples: generated images by default
+EPOCHS = {"hw5-mlp": (100, 100), "hw6-cnn": (10, 3), "hw7-kmeans": (10, 10), "hw7-autoencoder": (10, 5)}
+GENERATED_N = {"hw5-mlp": 1000, "hw6-cnn": 2000, "hw7-kmeans": 6000, "hw7-autoencoder": 1000}
 
 
-def _mnist(n: int):
-    try:
-        from torchvision import datasets  # optional: only used when MNIST is already on this machine
-        data = datasets.MNIST(str(Path.home() / ".cache" / "mnist"), train=True, download=False)
-    except Exception:  # noqa: BLE001 - no torchvision or no local data: fall back to generated digits
-        return None
-    images = data.data[:n].numpy().astype(np.float32)[:, None] / 255
-    return images, data.targets[:n].numpy()
+class _RichReporter:
+    """Drives a rich progress bar: one task over epochs, one over the batches of the current epoch."""
+
+    def __init__(self, progress, name: str):
+        self.progress, self.name = progress, name
+
+    def start(self, epochs: int, batches: int) -> None:
+        self.epochs = self.progress.add_task(f"{self.name} epochs", total=epochs)
+        self.batches = self.progress.add_task("batches", total=batches, visible=batches > 1)
+
+    def batch(self) -> None:
+        self.progress.advance(self.batches)
+
+    def epoch(self, epoch: int, loss: float) -> None:
+        self.progress.update(self.epochs, advance=1, description=f"{self.name} epochs (loss {loss:.4g})")
+        self.progress.reset(self.batches)
 
 
-def train(target: str, epochs: int, n: int, seed: int) -> dict:
-    """Train the reference for `target`; returns {data, losses, ...} (the k-means table for hw7-kmeans)."""
-    import torch
+def _write_table(path: Path, table: np.ndarray) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["digit", *(f"centre_{j}" for j in range(table.shape[1])), "total"])
+        for i, row in enumerate(table):
+            writer.writerow([i, *(int(v) for v in row), int(row.sum())])
 
-    from autograder.data import digits
-    from autograder.references import hw5, hw6, hw7
 
-    torch.manual_seed(seed)
+def run(target: str, output: Path, epochs: int | None = None, n: int | None = None, seed: int = 0,
+        init: str = "digits", data: str = "auto", mnist_root: str | None = None, reduction: str = "mean",
+        reporter=None) -> dict:
+    """Train `target`, write its files under `output`; returns {data, epochs, losses, files, summary, result}."""
+    from autograder import train as T
+    from nnexam.figures import training as F
+
+    output.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    summary: list[str] = []
     if target == "hw5-mlp":
-        X, Y = hw5.friend_data(n, seed)
-        weights, losses = hw5.initial_weights(seed), []
-        for _ in range(epochs):
-            weights = hw5.sgd_epoch(X, Y, *weights, 0.05)
-            losses.append(hw5.mse(X, Y, *weights))
-        return {"data": "friend's network", "losses": losses}
-    loaded = _mnist(n)
-    images, labels = loaded if loaded else digits(n, seed)
-    x, y = torch.as_tensor(images), torch.as_tensor(labels)
-    model = {"hw6-cnn": hw6.CNN, "hw7-kmeans": hw7.KMeansNet, "hw7-autoencoder": hw7.Autoencoder}[target]()
+        epochs = epochs or EPOCHS[target][0]
+        result = T.train_mlp(n or GENERATED_N[target], epochs, seed=seed, reporter=reporter)
+        source = f"the friend's step network's data ({result['X'].shape[1]} points in [-1, 1]^2, seed {seed})"
+        files.append(F.curves(output / "mse.png", {"MSE": result["losses"]}, "MSE",
+                              "HW5 Q2 (d): MSE vs epoch (SGD, eta 0.01)"))
+        files.append(F.boundary_scatter(output / "decision-boundary.png", result["X"], result["f"], result["Y"],
+                                        "HW5 Q2 (e): (x1, x2, f(x1, x2)) of the trained network"))
+        np.savez(output / "weights.npz", **{k: result[k] for k in "WbUc"})
+        files.append(output / "weights.npz")
+    else:
+        split_test = None
+        loaded = T.load_digits(data, n, seed, mnist_root, default_n=GENERATED_N[target])
+        source = loaded.source
+        mnist = source.startswith("MNIST")
+        epochs = epochs or EPOCHS[target][0 if mnist else 1]
+        if target == "hw7-kmeans":
+            result = T.train_kmeans(loaded, epochs, init, reduction=reduction, seed=seed, reporter=reporter)
+            table = result["table"]
+            files.append(F.image_grid(output / "centres.png", result["centers"], 2, 5,
+                                      [f"centre {j} ({w} imgs)" for j, w in enumerate(result["winners"])],
+                                      f"k-means centres after {epochs} epochs ({init} init)"))
+            _write_table(output / "table.csv", table)
+            files.append(output / "table.csv")
+            files.append(F.table_heatmap(output / "table.png", table,
+                                         f"digit i clustered in centre j ({int(table.sum())} images)"))
+            files.append(F.curves(output / "loss.png", {"loss": result["losses"]}, f"loss ({reduction})",
+                                  "HW7 Q1: k-means network loss"))
+            np.save(output / "centres.npy", result["centers"])
+            files.append(output / "centres.npy")
+            diag = np.trace(table) / max(1, table.sum())
+            summary.append(f"table: {int(table.sum())} images, {diag:.0%} on the diagonal (digit i in centre i)")
+            summary.append(f"centres never the winner: {result['never_won']} of 10"
+                           + (" (mode collapse)" if result["never_won"] else ""))
+            if result["init_missing"]:
+                summary.append(f"no image of digit(s) {result['init_missing']} to start from: uniform centres used")
+            if result["diverged"]:
+                summary.append(f"diverged in epoch {result['diverged']} (loss not finite): training stopped; "
+                               "a centre that wins more than 2/9 of a batch gets alpha = 2 eta |V_i|/b > 2")
+        elif target == "hw7-autoencoder":
+            result = T.train_autoencoder(loaded, epochs, seed=seed, reporter=reporter)
+            files.append(F.image_grid(output / "generated.png", result["generated"], 4, 5, None,
+                                      f"20 digits generated with enc_mode=0 after {epochs} epochs"))
+            np.save(output / "generated.npy", result["generated"])
+            files.append(output / "generated.npy")
+            files.append(F.curves(output / "loss.png", {"loss": result["losses"]}, "MSE (embedding + error)",
+                                  "HW7 Q2: autoencoder loss"))
+        else:
+            if mnist:
+                folder = T.find_mnist(mnist_root)
+                split_test = T.load_mnist(folder, "test") if folder else None
+            result = T.train_cnn(loaded, split_test, epochs, seed=seed, reporter=reporter)
+            files.append(F.curves(output / "loss.png", {"train": result["losses"], "test": result["test_losses"]},
+                                  "cross-entropy", "HW6: CNN loss"))
+            files.append(F.curves(output / "accuracy.png",
+                                  {"train": result["accuracy"], "test": result["test_accuracy"]},
+                                  "accuracy", "HW6: CNN accuracy"))
+            summary.append(f"test accuracy {result['test_accuracy'][-1]:.1%} on {result['test_size']} images")
+    losses = [float(v) for v in result["losses"]]
+    record = {"target": target, "data": source, "epochs": epochs, "seed": seed, "losses": losses}
     if target == "hw7-kmeans":
-        with torch.no_grad():  # the homework's "cheat": centre i starts at an image of digit i
-            for i in range(10):
-                if (labels == i).any():
-                    model.centers[i] = x[int(np.flatnonzero(labels == i)[0])].flatten()
-    lr = {"hw6-cnn": 0.05, "hw7-kmeans": 4.5, "hw7-autoencoder": 0.1}[target]
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    losses = []
-    for _ in range(epochs):
-        total = 0.0
-        for start in range(0, n, 64):
-            out = model(x[start:start + 64])
-            if target == "hw6-cnn":
-                loss = torch.nn.functional.cross_entropy(out, y[start:start + 64])
-            else:
-                loss = torch.nn.functional.mse_loss(out, torch.zeros_like(out))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach()) * len(out)
-        losses.append(total / n)
-    result = {"data": "MNIST" if loaded else "generated digits", "losses": losses}
-    if target == "hw7-kmeans":
-        with torch.no_grad():
-            cluster = (model(x) + model.flatten(x)).matmul(model.centers.t()).argmax(1).numpy()
-        table = np.zeros((10, 10), dtype=int)
-        np.add.at(table, (labels, cluster), 1)
-        result["table"] = table.tolist()
-    return result
+        record.update(init=init, reduction=reduction, table=result["table"].tolist(),
+                      winners=result["winners"].tolist(), never_won=result["never_won"], diverged=result["diverged"])
+    if target == "hw6-cnn":
+        record.update({k: result[k] for k in ("accuracy", "test_losses", "test_accuracy")})
+    (output / "summary.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    files.append(output / "summary.json")
+    return {"data": source, "epochs": epochs, "losses": losses, "files": files, "summary": summary, "result": result}
 
 
 @click.command("train")
 @click.argument("target", type=click.Choice(TARGETS))
-@click.option("--epochs", type=click.IntRange(1), default=10, show_default=True)
-@click.option("--samples", "n", type=click.IntRange(10), default=2000, show_default=True)
+@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the figures, tables and summary.json  [default: out/TARGET]")
+@click.option("--epochs", type=click.IntRange(1), default=None,
+              help="Epochs  [default: the homework's on MNIST (100 for hw5-mlp, 10 otherwise); quicker on "
+                   "generated digits: hw6-cnn 3, hw7-autoencoder 5]")
+@click.option("--samples", "n", type=click.IntRange(1), default=None,
+              help="Training images (points for hw5-mlp)  [default: all of MNIST; generated: hw7-kmeans 6000, "
+                   "hw6-cnn 2000, hw7-autoencoder 1000, hw5-mlp 1000]")
+@click.option("--data", type=click.Choice(["auto", "mnist", "generated"]), default="auto", show_default=True,
+              help="auto: MNIST when its files are already on disk, else generated seven-segment digits. "
+                   "Nothing is ever downloaded.")
+@click.option("--mnist-root", type=click.Path(path_type=str), default=None,
+              help="Folder holding MNIST (torchvision's root, with MNIST/raw/*-idx*-ubyte[.gz])  [default: "
+                   "$NNEXAM_MNIST, ~/.cache/mnist, ~/.cache/torchvision, ./data, ~/data]")
+@click.option("--init", type=click.Choice(["digits", "uniform"]), default="digits", show_default=True,
+              help="hw7-kmeans: digits = the homework's cheat (C_i = an image of digit i); uniform = each "
+                   "coordinate uniform in [0, 1] (the mode-collapse experiment).")
+@click.option("--reduction", type=click.Choice(["mean", "batch_mean"]), default="mean", show_default=True,
+              help="hw7-kmeans loss: mean = nn.MSELoss() as the homework codes it (alpha = eta/3920); "
+                   "batch_mean = summed over pixels, averaged over the batch (the homework's eta/5 derivation).")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for losses.json and loss.png.")
-def command(target: str, epochs: int, n: int, seed: int, output: Path) -> None:
-    """Train a homework reference on MNIST when available locally, else on generated digit-like data."""
-    import matplotlib.pyplot as plt
+def command(target: str, output: Path | None, epochs: int | None, n: int | None, data: str, mnist_root: str | None,
+            init: str, reduction: str, seed: int) -> None:
+    """Train a homework reference and write what the homework reports.
 
-    result = train(target, epochs, n, seed)
-    output.mkdir(parents=True, exist_ok=True)
-    (output / f"{target}.json").write_text(json.dumps(result, indent=2))
-    fig, ax = plt.subplots(figsize=(5, 3))
-    ax.plot(range(1, epochs + 1), result["losses"], marker="o")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.set_title(f"{target} on {result['data']}")
-    fig.savefig(output / f"{target}-loss.png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    click.echo(f"{target} on {result['data']}: loss {result['losses'][0]:.4g} -> {result['losses'][-1]:.4g}; "
-               f"wrote {output}")
+    \b
+    hw7-kmeans       centres.png (2x5), table.csv / table.png (digit i vs centre j), loss.png
+    hw7-autoencoder  generated.png (20 digits with enc_mode=0), loss.png
+    hw5-mlp          mse.png (MSE vs epoch), decision-boundary.png (3-D scatter of x1, x2, f)
+    hw6-cnn          loss.png, accuracy.png (train and held-out test)
+
+    \b
+    Examples:
+      nnexam train hw7-kmeans -o out/kmeans
+      nnexam train hw7-kmeans --init uniform -o out/collapse
+      nnexam train hw7-autoencoder --data generated --epochs 3
+    """
+    import torch
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+    output = output or Path("out") / target
+    console = Console(stderr=True)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        done = run(target, output, epochs, n, seed, init, data, mnist_root, reduction, _RichReporter(progress, target))
+    losses = done["losses"]
+    click.echo(f"{target}: trained {done['epochs']} epoch(s) on {done['data']}")
+    click.echo(f"loss {losses[0]:.4g} before training -> {losses[-1]:.4g} after")
+    for line in done["summary"]:
+        click.echo(line)
+    click.echo(f"wrote {len(done['files'])} file(s) to {output}/: " + ", ".join(p.name for p in done["files"]))

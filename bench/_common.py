@@ -15,8 +15,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 # The scripts are named after what they measure (bench/solvers.py), so their folder must not shadow the
-# packages of the same name: the repository root comes first, the bench folder is dropped.
+# packages of the same name: the repository root comes first, the bench folder (its helpers) last.
 sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() not in (ROOT, ROOT / "bench")]
+sys.path.append(str(ROOT / "bench"))
 
 
 def header(title: str) -> None:

@@ -1,0 +1,180 @@
+"""Grading throughput: `nnexam grade` on a folder of generated hw7 submissions (correct, wrong, broken)
+against `otter run` per submission on the same two questions, measured in the same run.
+
+    python bench/grading.py [--count 100] [--otter 12] [--jobs 2] [--repeat 3]
+
+`otter run` costs several seconds per submission, so it runs on a subset (`--otter`, spread over the
+categories) and its time for the whole folder is extrapolated from the median (the output says so).
+`otter run` executes the submission as a notebook: it needs a Jupyter kernel (`pip install ipykernel`
+and `python -m ipykernel install --sys-prefix`); without one the otter half is skipped.
+The otter tests are what an Otter course would write by hand (the k-means output against the reference
+with the same centres; the autoencoder's output shape, parameter count and gradients): fewer checks than
+nnexam's, so otter's time is a lower bound for the same depth of checking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, header, table
+from _submissions import make_batch
+
+OTTER_Q1 = r'''
+>>> import torch
+>>> from autograder.references.hw7 import KMeansNet as Reference
+>>> ref = Reference(); mine = KMeansNet()
+>>> with torch.no_grad(): _ = list(mine.parameters())[0].copy_(ref.centers)
+>>> x = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+>>> bool(torch.allclose(mine(x), ref(x), atol=1e-5))
+True
+'''
+OTTER_Q2 = r'''
+>>> import torch
+>>> from autograder.references.hw7 import Autoencoder as Reference
+>>> mine = Autoencoder()
+>>> sum(p.numel() for p in mine.parameters()) == sum(p.numel() for p in Reference().parameters())
+True
+>>> out = mine(torch.rand(4, 1, 28, 28))
+>>> tuple(out.shape)
+(4, 794)
+>>> out.pow(2).mean().backward(); all(p.grad is not None for p in mine.parameters())
+True
+'''
+
+
+def otter_test(name: str, code: str, points: int) -> str:
+    case = {"code": code, "hidden": False, "locked": False}
+    suite = {"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}
+    return "OK_FORMAT = True\n\ntest = " + repr({"name": name, "points": points, "suites": [suite]}) + "\n"
+
+
+def build_otter(folder: Path) -> Path | None:
+    """An Otter autograder zip with the two questions; None when otter cannot run here."""
+    probe = subprocess.run([sys.executable, "-c", "import jupyter_client.kernelspec as k; "
+                            "k.KernelSpecManager().get_kernel_spec('python3')"], capture_output=True)
+    if probe.returncode != 0:
+        print("otter run needs a python3 Jupyter kernel (pip install ipykernel; python -m ipykernel install "
+              "--sys-prefix): skipping otter\n")
+        return None
+    tests = folder / "tests"
+    tests.mkdir(parents=True)
+    (tests / "q1.py").write_text(otter_test("q1", OTTER_Q1, 10))
+    (tests / "q2.py").write_text(otter_test("q2", OTTER_Q2, 10))
+    zip_path = folder / "autograder.zip"
+    subprocess.run(["otter", "generate", "-t", str(tests), "-o", str(zip_path), "--no-requirements",
+                    "--no-environment"], cwd=folder, check=True, capture_output=True)
+    return zip_path
+
+
+def otter_run(zip_path: Path, submission: Path, work: Path) -> tuple[float, float | None]:
+    """(seconds, score) of `otter run` on one submission (alone in its folder, as otter wants)."""
+    alone = work / submission.stem
+    (alone / "out").mkdir(parents=True)
+    shutil.copy(submission, alone / submission.name)
+    t = time.perf_counter()
+    subprocess.run(["otter", "run", "-a", str(zip_path), "-o", str(alone / "out"), "--no-logo",
+                    str(alone / submission.name)], capture_output=True, cwd=alone)
+    seconds = time.perf_counter() - t
+    results = alone / "out" / "results.json"
+    score = json.loads(results.read_text()).get("score") if results.exists() else None
+    if score is None and results.exists():
+        tests = json.loads(results.read_text()).get("tests", [])
+        score = sum(t.get("score") or 0 for t in tests)
+    return seconds, score
+
+
+def median_of(command: list[str], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        subprocess.run(command, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=100)
+    parser.add_argument("--otter", type=int, default=12, help="submissions otter runs on (extrapolated)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    header(f"grading: nnexam grade vs otter run, {args.count} generated hw7 submissions")
+    work = Path(tempfile.mkdtemp(prefix="nnexam-bench-grading-"))
+    work.chmod(0o711)
+    try:
+        run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(args, work: Path) -> None:
+    folder = work / "submissions"
+    categories = make_batch(folder, args.count, "hw7")
+    counts = {c: list(categories.values()).count(c) for c in sorted(set(categories.values()))}
+    print(f"submissions: {counts}\n")
+    nnexam = shutil.which("nnexam") or "nnexam"
+
+    python_s = median_of([sys.executable, "-I", "-c", "pass"], args.repeat)
+    torch_s = median_of([sys.executable, "-I", "-c", "import torch"], args.repeat)
+    one = folder / next(f"{s}.py" for s, c in categories.items() if c == "correct")
+    broken = folder / next(f"{s}.py" for s, c in categories.items() if c == "broken")
+    single_s = median_of([nnexam, "grade", "hw7", str(one)], args.repeat)
+    broken_s = median_of([nnexam, "grade", "hw7", str(broken)], args.repeat)
+    table([["python -I -c pass", f"{python_s:.2f}"], ["python -I -c 'import torch'", f"{torch_s:.2f}"],
+           ["nnexam grade hw7 <one correct file>", f"{single_s:.2f}"],
+           ["nnexam grade hw7 <one broken file>", f"{broken_s:.2f}"]],
+          [f"start-up and single-submission cost (median of {args.repeat})", "seconds"])
+
+    t = time.perf_counter()
+    done = subprocess.run([nnexam, "grade", "hw7", str(folder), "-o", str(work / "grades.csv"), "-j",
+                           str(args.jobs)], capture_output=True, text=True)
+    batch_s = time.perf_counter() - t
+    if done.returncode != 0:
+        print(f"nnexam grade failed: {done.stderr[-500:]}")
+        return
+    with open(work / "grades.csv") as fh:
+        rows = {Path(r["submission"]).stem: r for r in csv.DictReader(fh)}
+    full = {c: sum(1 for s, cat in categories.items() if cat == c and
+                   float(rows[s]["score"]) == float(rows[s]["max_score"])) for c in counts}
+    nnexam_rate = args.count / batch_s
+
+    zip_path = build_otter(work / "otter")
+    rows_out = [[f"nnexam grade (folder, -j {args.jobs})", args.count, f"{batch_s:.1f}",
+                 f"{batch_s / args.count:.2f}", f"{nnexam_rate:.3f}", "measured", str(full)]]
+    if zip_path is not None:
+        subset = [s for i, s in enumerate(categories) if i % max(1, args.count // args.otter) == 0][:args.otter]
+        timings, otter_full = [], {c: 0 for c in counts}
+        for stem in subset:
+            seconds, score = otter_run(zip_path, folder / f"{stem}.py", work / "otter-runs")
+            timings.append(seconds)
+            if score == 20:
+                otter_full[categories[stem]] += 1
+        per = statistics.median(timings)
+        serial_s = per * args.count
+        rows_out.append(["otter run, one per submission (serial)", len(subset), f"{serial_s:.1f}",
+                         f"{per:.2f}", f"{1 / per:.3f}",
+                         f"extrapolated from the median of {len(subset)} runs", f"{otter_full} of the subset"])
+        rows_out.append([f"otter run, {args.jobs} at a time (ideal)", "-", f"{serial_s / args.jobs:.1f}",
+                         f"{per / args.jobs:.2f}", f"{args.jobs / per:.3f}", "serial figure / jobs", ""])
+    table(rows_out, ["grader", "submissions", f"seconds for {args.count}", "seconds / submission",
+                     "submissions / s", "how", "full marks by category"])
+    if zip_path is not None:
+        print(f"ratio nnexam / otter (throughput): {nnexam_rate * per:.2f}x serial otter, "
+              f"{nnexam_rate * per / args.jobs:.2f}x otter at {args.jobs} at a time")
+    per_sub = batch_s * args.jobs / args.count
+    print(f"per-submission cost inside the batch ({args.jobs} workers): {per_sub:.2f} s, of which a Python + "
+          f"torch start-up is {torch_s:.2f} s ({100 * torch_s / per_sub:.0f}%)")
+
+
+if __name__ == "__main__":
+    main()

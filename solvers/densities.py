@@ -327,8 +327,8 @@ def change_of_variables_step(source: Density, tr: Transform, fname: str, out_nam
     dzdx = tr.inverse_derivative
     step = Step(f"Density of the {what} (change of variables)", text=text,
                 math=[[Sym("z"), tr.inverse.expr], [Sym("dz/dx"), dzdx],
-                      chain(Sym(out_name), sp.Mul(source.expr.subs(source.var, tr.inverse.expr), sp.Abs(dzdx),
-                                                  evaluate=False), tr.density)],
+                      chain(Sym(out_name), sp.Mul(source.expr.subs(source.var, tr.inverse.expr),
+                                                  sp.Abs(dzdx, evaluate=False), evaluate=False), tr.density)],
                 result={out_name: tr.density, "support": image_text})
     for root, why in tr.inverse.rejected:
         step.children.append(Step(f"Reject the root z = {root}",

@@ -51,7 +51,7 @@ def solve(params: dict[str, Any]) -> Solution:
                        "follows from the CDF of Z.")]
     steps.append(dens.change_of_variables_step(source, tr, "f", "p_X", "values x = f(z)"))
     F_z = dens.cdf(source)
-    t = sp.Dummy("t", real=True)
+    t = sp.Symbol("t", real=True)  # the integration variable, for display
     cdf_x = F_z.subs(Z, tr.inverse.expr) if tr.increasing else 1 - F_z.subs(Z, tr.inverse.expr)
     check = sp.simplify(sp.diff(cdf_x, X) - tr.density)
     steps.append(Step(

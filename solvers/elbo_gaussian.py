@@ -97,7 +97,7 @@ def solve(params: dict[str, Any]) -> Solution:
               "E|z|^2 = |g|^2 + d and E|z - g|^2 = d. The "
               "d/2 log 2 pi and d/2 constants of the two terms cancel exactly, leaving |g|^2 / 2 (the key's "
               "'constant' for this part is zero)."),
-        math=[[Sym("E_prior"), prior, sp.simplify(prior)],
+        math=[[Sym("E_prior"), prior],
               [Sym("E_enc"), enc],
               [Sym("latent"), sp.Symbol("|g|^2") / 2, latent]],
     ))

@@ -238,7 +238,7 @@ def solve_generator(params: dict[str, Any]) -> Solution:
     data, noise = _read_generator(params)
     warnings: list[str] = []
     F = dens.cdf(data)
-    t = sp.Dummy("t", real=True)
+    t = sp.Symbol("t", real=True)  # the integration variable, for display
     steps = [Step(
         "The data's CDF",
         text=(f"F(x) = P(X <= x) is the integral of the density from the low end of the support "

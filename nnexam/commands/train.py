@@ -72,7 +72,7 @@ def run(target: str, output: Path, epochs: int | None = None, n: int | None = No
             result = T.train_kmeans(loaded, epochs, init, reduction=reduction, seed=seed, reporter=reporter)
             table = result["table"]
             files.append(F.image_grid(output / "centres.png", result["centers"], 2, 5,
-                                      [f"centre {j} ({w} imgs)" for j, w in enumerate(result["winners"])],
+                                      [f"C{j}: {w}" for j, w in enumerate(result["winners"])],
                                       f"k-means centres after {epochs} epochs ({init} init)"))
             _write_table(output / "table.csv", table)
             files.append(output / "table.csv")

@@ -774,7 +774,7 @@ def _density_notes(expr: sp.Expr, ctx: _Context) -> str:
     if negative:
         notes.append(f"it is negative on part of the support (e.g. at {symbols[0]} = {negative[0]:.3g})")
     try:
-        total = float(sp.Integral(expr, (symbols[0], lo, hi)).evalf(15))
+        total = round(float(sp.Integral(expr, (symbols[0], lo, hi)).evalf(15)), 12) + 0.0
         if abs(total - 1) > 1e-9:
             notes.append(f"it integrates to {total:.6g} over [{lo:g}, {hi:g}], not 1")
     except (TypeError, ValueError):

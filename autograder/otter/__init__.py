@@ -30,7 +30,10 @@ setup); the trust stays in our runner. The trust argument, path by path:
 * `before_execution` hands Otter's kernel a one-comment notebook, so Otter's kernel runs no student code; its
   tests are placeholders that cannot pass (a doctest on an undefined name). `after_grading` replaces Otter's
   results with one result per question from our JSON, which Otter then writes as Gradescope's results.json.
-  Any failure (no result, a crash of the grader) gives 0 with a line saying why: fail closed.
+  Any failure (no result, a crash of the grader, the plugin not importable) gives 0 with a line saying why:
+  fail closed. `tests/test_otter.py` submits a poisoned `.OTTER_LOG` and a `numpy/` package that would shadow
+  numpy: with the plugin neither is touched; with the same zip minus the plugin, Otter unpickles the log and
+  its kernel imports the fake numpy.
 * What the student can touch, in each path: in our runner, the sandbox's private folder and its result pipe
   (forged frames carry no token; a lying worker reports only what a correct submission would compute); in
   Otter's process and kernel, nothing (no student code or file is left when they run); on the student's own

@@ -33,7 +33,8 @@ def write_tests(assignment: StudentAssignment, folder: Path) -> list[Path]:
     paths = []
     for q in assignment.questions:
         path = folder / f"{q.id}.py"
-        path.write_text(ok_test(q.id, q.checks))
+        # each case runs in a fresh copy of the student's globals: it imports what it uses itself
+        path.write_text(ok_test(q.id, [(f"{assignment.imports}\n{code}", out) for code, out in q.checks]))
         paths.append(path)
     return paths
 

@@ -33,10 +33,11 @@ class OtterBuildError(NnexamError):
 
 
 def placeholder_test(qid: str, points: float) -> str:
-    """A test worth the question's points that can never pass by itself: the plugin replaces its result.
+    """A test worth the question's points that fails by itself: the plugin replaces its result.
 
-    It is a doctest on a name that nothing defines (the kernel runs no student code), so if the plugin were
-    missing the question would score 0, never full marks."""
+    It is a doctest on a name that nothing defines (with the plugin, Otter's kernel runs no student code). The
+    plugin is not optional: Otter stops with an error, and scores nothing, when a configured plugin cannot be
+    imported."""
     return ("# Placeholder: nnexam's Otter plugin replaces this question's result with the score computed by the\n"
             "# sandboxed runner (autograder/otter/plugin.py). On its own it always fails.\n"
             + ok_test(qid, [("__nnexam_graded_outside_this_kernel__", "True")], points=points, hidden=True))

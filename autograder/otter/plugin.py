@@ -12,7 +12,7 @@ locally: `otter run -a ZIP SUBMISSION`), in this order:
 3. `after_grading`: replace Otter's test results with one result per question built from our JSON.
 
 If anything goes wrong the submission gets 0 with a line saying why (fail closed); the zip's placeholder
-tests can never pass on their own.
+tests fail on their own.
 """
 
 from __future__ import annotations

@@ -112,6 +112,8 @@ def answer_lines(answer: dict[str, Any], target: str) -> list[str]:
             continue
         if f"{key}_exact" in answer:
             value = _exact_value(answer[f"{key}_exact"])
+        elif isinstance(value, str):
+            value = _expression_or_text(value)
         out.append(f"{name_text(_symbol_name(key), target)} = {fmt(_elide(value), target)}")
     return out
 
@@ -139,6 +141,16 @@ def _exact_value(text: Any) -> Any:
     if isinstance(text, (list, tuple)):
         return [_exact_value(t) for t in text]
     return sp.sympify(text)
+
+
+def _expression_or_text(text: str) -> Any:
+    """Answer strings are expressions (CATALOG.md); print them as math, or as text if they don't parse."""
+    import sympy as sp
+
+    try:
+        return sp.sympify(text, locals={v: sp.Symbol(v, real=True) for v in ("x", "z")})
+    except (sp.SympifyError, TypeError, ValueError, SyntaxError):
+        return text
 
 
 def _symbol_name(field: str) -> str:

@@ -1,0 +1,65 @@
+"""Mock-final variants per second: keys only (problems, solutions and key solved, no documents) and with
+PDFs (problems.pdf, solutions.pdf, key.json), both end to end (`nnexam generate`, new process) and as the
+marginal cost of one more variant (difference between two runs of different sizes, so start-up cancels).
+
+    python bench/variants.py [--keys 40] [--pdfs 4] [--repeat 3] [--assignment mock-final]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+from _common import ROOT, header, table
+
+
+def generate(assignment: str, count: int, out: Path, keys_only: bool, seed: int) -> float:
+    nnexam = shutil.which("nnexam") or "nnexam"
+    command = [nnexam, "generate", assignment, "--variants", str(count), "--seed", str(seed), "-o", str(out)]
+    if keys_only:
+        command.append("--keys-only")
+    t = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - t
+    if done.returncode != 0:
+        raise SystemExit(f"nnexam generate failed: {done.stderr.strip()[-400:]}")
+    shutil.rmtree(out, ignore_errors=True)
+    return seconds
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--assignment", default="mock-final")
+    parser.add_argument("--keys", type=int, default=40, help="variants in the larger keys-only run")
+    parser.add_argument("--pdfs", type=int, default=4, help="variants in the larger run with PDFs")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    header(f"variants: {args.assignment} variants per second, without and with PDFs")
+    work = Path(tempfile.mkdtemp(prefix="nnexam-bench-variants-"))
+    rows, marginal = [], {}
+    try:
+        for label, keys_only, big in (("keys only", True, args.keys), ("with PDFs", False, args.pdfs)):
+            small_t, big_t = [], []
+            for r in range(args.repeat):
+                small_t.append(generate(args.assignment, 1, work / "a", keys_only, 100 + r))
+                big_t.append(generate(args.assignment, big, work / "b", keys_only, 200 + r))
+            small_s, big_s = statistics.median(small_t), statistics.median(big_t)
+            per = max((big_s - small_s) / (big - 1), 1e-9)
+            marginal[label] = per
+            rows.append([label, f"{small_s:.2f}", big, f"{big_s:.2f}", f"{big / big_s:.2f}", f"{per * 1000:.0f}",
+                         f"{1 / per:.2f}"])
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    table(rows, ["mode", "1 variant, end to end (s)", "N", "N variants, end to end (s)",
+                 "variants/s end to end", "marginal ms / variant", "marginal variants/s"])
+    print(f"ratio: one variant with PDFs costs {marginal['with PDFs'] / marginal['keys only']:.1f}x one "
+          f"keys-only variant (marginal, same run)")
+
+
+if __name__ == "__main__":
+    main()

@@ -114,7 +114,11 @@ def answer_lines(answer: dict[str, Any], target: str) -> list[str]:
             value = _exact_value(answer[f"{key}_exact"])
         elif isinstance(value, str):
             value = _expression_or_text(value)
-        out.append(f"{name_text(_symbol_name(key), target)} = {fmt(_elide(value), target)}")
+        if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
+            shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
+        else:
+            shown = fmt(_elide(value), target)
+        out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
     return out
 
 

@@ -588,10 +588,12 @@ def _compare_expression(claimed: str, truth: Any, ctx: _Context) -> str:
                                                          f"({type(exc).__name__})") from exc
     if isinstance(truth, str):
         try:
-            correct = sp.sympify(truth, locals=_plain_symbols(truth))
+            correct = _sympify_value(truth) if truth.strip().lower().lstrip("+-") in ("inf", "infinity") else \
+                sp.sympify(truth, locals=_plain_symbols(truth))
         except (sp.SympifyError, SyntaxError, TypeError) as exc:
             raise KeyFormatError(ctx.claim.where, f"the answer {truth!r} is not an expression") from exc
-        if _equivalent(value, correct, ctx):
+        if value == correct or (not (value.has(sp.oo, -sp.oo) or correct.has(sp.oo, -sp.oo))
+                                and _equivalent(value, correct, ctx)):
             return ""
         message = f"the key's {claimed} is not equivalent to {truth}"
         notes = _density_notes(value, ctx) if ctx.claim.tokens[-1] in DENSITY_FIELDS else ""
@@ -718,23 +720,45 @@ def _simplify_with_budget(expr: sp.Expr) -> sp.Expr | None:
         signal.signal(signal.SIGALRM, old)
 
 
-def _domain(ctx: _Context) -> tuple[float, float]:
+def _support(ctx: _Context) -> tuple[sp.Expr, sp.Expr]:
+    """The variable's support (bounds may be infinite): the claim's `domain`, else the problem's support."""
     if ctx.claim.domain:
-        return ctx.claim.domain[0], ctx.claim.domain[1]
+        return sp.Float(ctx.claim.domain[0]), sp.Float(ctx.claim.domain[1])
     last = ctx.claim.tokens[-1]
     candidates = []
     if last == "generator":
         candidates.append(ctx.question.params.get("noise_support") or [0, 1])
-    candidates += [ctx.answer.get("support"), ctx.question.params.get("support"),
+    candidates += [ctx.answer.get("support_exact"), ctx.answer.get("support"), ctx.question.params.get("support"),
                    ctx.question.params.get("z_support")]
     for support in candidates:
         try:
-            lo, hi = (float(sp.sympify(v)) for v in support)
-            if math.isfinite(lo) and math.isfinite(hi) and lo < hi:
+            lo, hi = (_sympify_value(v) for v in support)
+            if lo.is_comparable and hi.is_comparable and bool(lo < hi):
                 return lo, hi
         except (TypeError, ValueError, sp.SympifyError):
             continue
-    return 0.0, 1.0
+    return sp.Integer(0), sp.Integer(1)
+
+
+def _sympify_value(v: Any) -> sp.Expr:
+    text = str(v).strip().lower()
+    if text in ("inf", "+inf", "infinity", "oo"):
+        return sp.oo
+    if text in ("-inf", "-infinity", "-oo"):
+        return -sp.oo
+    return sp.sympify(v)
+
+
+def _domain(ctx: _Context) -> tuple[float, float]:
+    """A finite window of the support to sample in."""
+    lo, hi = _support(ctx)
+    if lo.is_finite and hi.is_finite:
+        return float(lo), float(hi)
+    if lo.is_finite:
+        return float(lo), float(lo) + 10.0
+    if hi.is_finite:
+        return float(hi) - 10.0, float(hi)
+    return -5.0, 5.0
 
 
 def _numerically_equal(a: sp.Expr, b: sp.Expr, domain: tuple[float, float], samples: int = 24) -> bool:
@@ -774,9 +798,10 @@ def _density_notes(expr: sp.Expr, ctx: _Context) -> str:
     if negative:
         notes.append(f"it is negative on part of the support (e.g. at {symbols[0]} = {negative[0]:.3g})")
     try:
-        total = round(float(sp.Integral(expr, (symbols[0], lo, hi)).evalf(15)), 12) + 0.0
+        a, b = _support(ctx)
+        total = round(float(sp.Integral(expr, (symbols[0], a, b)).evalf(15)), 12) + 0.0
         if abs(total - 1) > 1e-9:
-            notes.append(f"it integrates to {total:.6g} over [{lo:g}, {hi:g}], not 1")
+            notes.append(f"it integrates to {total:.6g} over [{a}, {b}], not 1")
     except (TypeError, ValueError):
         pass
     return (": " + " and ".join(notes)) if notes else ""

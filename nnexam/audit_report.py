@@ -10,7 +10,7 @@ from .audit import Report, Written, _json_value
 from .mathprint import escape
 from .render import render_document
 
-SEVERITY_TEXT = {"slip": "slip (the final answer survives)", "wrong_final": "wrong final answer",
+SEVERITY_TEXT = {"slip": "slip in a step", "wrong_final": "wrong final answer",
                  "wrong_method": "wrong method"}
 
 

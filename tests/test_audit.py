@@ -183,3 +183,14 @@ def test_cli_json_exit_status_and_pdf(tmp_path):
     assert out.stderr.strip().splitlines() == [
         "nnexam: error: questions[0].claims[0].path: no field 'iterats' in the lloyd answer; fields: iterations, "
         "final_centers, final_assignments, final_energy, num_iterations, converged"]
+
+
+def test_supports_and_signs_of_densities():
+    q = {"id": "d", "kind": "derived_distribution",
+         "params": {"z_density": "1", "z_support": [0, 1], "transform": "-log(z)"}}
+    report = audit(parse_key({"questions": [{**q, "claims": [
+        {"path": "support", "value": [0, "oo"]}, {"path": "density", "value": "exp(-x)"},
+        {"path": "support", "value": [0, 1], "final": True}, {"path": "density", "value": "-exp(-x)"}]}]}))
+    assert [(f.claim, f.severity) for f in report.findings] == [("support", "wrong_final"), ("density", "slip")]
+    assert "negative on part of the support" in report.findings[1].explanation
+    assert "integrates to -1 over [0, oo]" in report.findings[1].explanation

@@ -54,7 +54,6 @@ naming the YAML path (`questions[2].claims[0].path: no field 'iterats' in the ll
 
 from __future__ import annotations
 
-import math
 import re
 import signal
 import threading

@@ -161,3 +161,18 @@ def test_a_notebook_submission_is_graded_like_its_script(hw5_zip, tmp_path):
     nbformat.write(nb, path)
     otter = otter_run(hw5_zip, path, tmp_path / "out")
     assert scores(otter) == {"q1": 8.0, "q2": 12.0}
+
+
+@pytest.mark.slow
+def test_grader_check_in_the_starter_notebook(tmp_path):
+    """The notebook's grader.check cells run offline: all pass once the reference code is filled in."""
+    from nbclient import NotebookClient
+
+    paths = write_student("hw5", tmp_path)
+    nb = nbformat.read(paths["ipynb"], as_version=4)
+    starters = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError" in c.source]
+    starters[0].source, starters[1].source = (HW5 / "reference_copy.py").read_text(), "# (all in the cell above)"
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check")]
+    texts = [o.get("data", {}).get("text/plain", "") for c in checks for o in c.outputs]
+    assert len(texts) == 2 and all("All test cases passed!" in t for t in texts), texts

@@ -237,7 +237,7 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
         if seed is not None and q.sampler is not None:
             rng = np.random.default_rng([int(seed), q.number])
             try:
-                draw, solutions, attempts = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d))
+                draw, solutions, attempts = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d, wrap=False))
             except SamplerError as exc:
                 raise SamplerError(f"{assignment.name} question {q.number}: {exc}") from exc
             context = dict(draw.get(CONTEXT, {}))
@@ -250,7 +250,9 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
     return Variant(assignment, seed, questions, student)
 
 
-def _solve_parts(q: QuestionSpec, draw: dict[str, Any]) -> dict[str, Solution]:
+def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> dict[str, Solution]:
+    """Solve every part of `q` with the drawn parameters. With `wrap`, a refused part becomes an
+    AssignmentError naming the question; without, the ParamError reaches the sampler, which redraws."""
     out = {}
     for p in q.parts:
         if not p.kind:
@@ -259,6 +261,8 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any]) -> dict[str, Solution]:
         try:
             out[p.id] = _solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
         except solvers.ParamError as exc:
+            if not wrap:
+                raise
             raise AssignmentError(f"question {q.number}({p.id}), kind {p.kind}: {exc}") from exc
     return out
 

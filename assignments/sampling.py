@@ -2,9 +2,10 @@
 
 A sampler draws the parameters of every part of one question from a `numpy.random.Generator`; its
 constraints are named predicates over the drawn parameters and the solver's solutions of them
-(`no_ties`, `converges_within_3_steps`, ...). `draw_question` redraws until every constraint holds, for
-at most `MAX_ATTEMPTS` draws, then fails with an error that names the constraints that kept failing.
-A draw is never kept when a constraint fails.
+(`no_ties`, `converges_within_3_steps`, ...); a draw the solver itself refuses (a `ParamError`, e.g.
+weights that diverge) fails the implicit constraint `solver_accepts`. `draw_question` redraws until
+every constraint holds, for at most `MAX_ATTEMPTS` draws, then fails with an error that names the
+constraints that kept failing. A draw is never kept when a constraint fails.
 
     @sampler("lloyd_two_pairs", constraints=[Constraint("no_ties", "...", lambda d, sols: ...)])
     def lloyd_two_pairs(rng):
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from solvers.errors import NnexamError
+from solvers.errors import NnexamError, ParamError
 
 MAX_ATTEMPTS = 400
 CONTEXT = "_context"
@@ -76,7 +77,11 @@ def draw_question(smp: Sampler, rng: np.random.Generator, solve_parts: Callable[
     failed: Counter[str] = Counter()
     for attempt in range(1, max_attempts + 1):
         draw = smp.draw(rng)
-        solutions = solve_parts(draw)
+        try:
+            solutions = solve_parts(draw)
+        except ParamError as exc:  # the solver refuses the draw (e.g. the weights diverge): redraw
+            failed[f"solver_accepts ({exc.field or 'params'})"] += 1
+            continue
         bad = smp.failures(draw, solutions)
         if not bad:
             return draw, solutions, attempt

@@ -150,8 +150,8 @@ def run(args, work: Path) -> None:
           f"{torch_s:.2f} s\n")
     with open(work / "grades.csv") as fh:
         rows = {Path(r["submission"]).stem: r for r in csv.DictReader(fh)}
-    full = {c: sum(1 for s, cat in categories.items() if cat == c and
-                   float(rows[s]["score"]) == float(rows[s]["max_score"])) for c in counts}
+    perfect = [s for s in categories if float(rows[s]["score"]) == float(rows[s]["max_score"])]
+    full = {c: f"{sum(1 for s in perfect if categories[s] == c)}/{n}" for c, n in counts.items()}
     nnexam_rate = args.count / batch_s
 
     zip_path = build_otter(work / "otter")
@@ -159,21 +159,23 @@ def run(args, work: Path) -> None:
                  f"{batch_s / args.count:.2f}", f"{nnexam_rate:.3f}", "measured", str(full)]]
     if zip_path is not None:
         subset = [s for i, s in enumerate(categories) if i % max(1, args.count // args.otter) == 0][:args.otter]
-        timings, otter_full = [], {c: 0 for c in counts}
+        timings, full_counts = [], {c: 0 for c in counts}
         for stem in subset:
             seconds, score = otter_run(zip_path, folder / f"{stem}.py", work / "otter-runs")
             timings.append(seconds)
             if score == 20:
-                otter_full[categories[stem]] += 1
+                full_counts[categories[stem]] += 1
+        in_subset = {c: sum(1 for s in subset if categories[s] == c) for c in counts}
+        otter_full = {c: f"{full_counts[c]}/{in_subset[c]}" for c in counts}
         per = statistics.median(timings)
         serial_s = per * args.count
         rows_out.append(["otter run, one per submission (serial)", len(subset), f"{serial_s:.1f}",
                          f"{per:.2f}", f"{1 / per:.3f}",
-                         f"extrapolated from the median of {len(subset)} runs", f"{otter_full} of the subset"])
+                         f"extrapolated from the median of {len(subset)} runs", f"{otter_full} (subset)"])
         rows_out.append([f"otter run, {args.jobs} at a time (ideal)", "-", f"{serial_s / args.jobs:.1f}",
                          f"{per / args.jobs:.2f}", f"{args.jobs / per:.3f}", "serial figure / jobs", ""])
     table(rows_out, ["grader", "submissions", f"seconds for {args.count}", "seconds / submission",
-                     "submissions / s", "how", "full marks by category"])
+                     "submissions / s", "how", "full marks / submissions, by category"])
     if zip_path is not None:
         print(f"ratio nnexam / otter (throughput): {nnexam_rate * per:.2f}x serial otter, "
               f"{nnexam_rate * per / args.jobs:.2f}x otter at {args.jobs} at a time")

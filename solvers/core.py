@@ -107,7 +107,7 @@ def to_json(value: Any) -> Any:
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, Fraction):
-        return float(value)
+        return _finite_float(value)
     if isinstance(value, (float, np.floating)):
         v = float(value)
         return v if np.isfinite(v) else str(v)
@@ -123,7 +123,7 @@ def to_json(value: Any) -> Any:
         if value.is_number and not value.free_symbols:
             try:
                 if value.is_real:
-                    return float(value)
+                    return _finite_float(value)
             except (TypeError, ValueError):
                 pass
         return str(value)
@@ -134,6 +134,15 @@ def to_json(value: Any) -> Any:
     if hasattr(value, "tolist"):  # torch tensors and friends
         return to_json(value.tolist())
     raise TypeError(f"cannot convert {type(value).__name__} to JSON")
+
+
+def _finite_float(value: Any) -> Any:
+    """A float, or the exact value as a string when it is too large for one (JSON has no infinity)."""
+    try:
+        v = float(value)
+    except OverflowError:
+        return str(value)
+    return v if np.isfinite(v) else str(value)
 
 
 def exact_string(value: Any) -> Any:

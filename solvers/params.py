@@ -19,6 +19,8 @@ from .errors import ParamError
 
 MISSING = object()
 MAX_ELEMENTS = 1_000_000
+MAX_MAGNITUDE = Fraction(10) ** 12   # course problems use modest numbers; beyond this, arithmetic overflows
+MIN_MAGNITUDE = Fraction(1, 10**12)  # and below this (but not 0) exact arithmetic and sympy crawl
 
 
 def _describe(value: Any) -> str:
@@ -53,6 +55,17 @@ def get(params: Mapping[str, Any], name: str, default: Any = MISSING, field: str
 
 
 def _scalar(value: Any, field: str) -> Any:
+    """A finite number of sensible magnitude (0, or between 1e-12 and 1e12 in absolute value)."""
+    v = _raw_scalar(value, field)
+    size = abs(Fraction(v)) if not isinstance(v, float) else abs(Fraction(repr(v)))
+    if size and not MIN_MAGNITUDE <= size <= MAX_MAGNITUDE:
+        shown = _describe(value) if isinstance(value, str) else str(sp.Float(sp.Rational(v) if not isinstance(
+            v, float) else v, 3))
+        raise ParamError(field, f"{shown} is out of range: numbers must be 0 or between 1e-12 and 1e12 in size")
+    return v
+
+
+def _raw_scalar(value: Any, field: str) -> Any:
     if isinstance(value, bool) or value is None:
         raise ParamError(field, f"expected a number, got {_describe(value)}")
     if isinstance(value, (int, np.integer)):
@@ -75,7 +88,7 @@ def _scalar(value: Any, field: str) -> Any:
     if isinstance(value, sp.Basic) and value.is_number:
         if value.is_Rational:
             return Fraction(int(value.p), int(value.q))
-        return _scalar(float(value), field)
+        return _raw_scalar(float(value), field)
     raise ParamError(field, f"expected a number, got {_describe(value)}")
 
 
@@ -264,6 +277,12 @@ def expression(value: Any, field: str, variables: Iterable[str]) -> sp.Expr:
         )
     if expr.has(sp.nan, sp.zoo):
         raise ParamError(field, f"the expression {_describe(value)} is undefined")
+    if expr.has(sp.oo, -sp.oo):
+        raise ParamError(field, f"the expression {_describe(value)} is infinite")
+    for number in expr.atoms(sp.Number):
+        if number != 0 and not MIN_MAGNITUDE <= abs(Fraction(str(sp.Rational(number)))) <= MAX_MAGNITUDE:
+            raise ParamError(field, f"the number {sp.Float(number, 3)} in the expression is out of range "
+                                    "(0, or 1e-12 to 1e12 in size)")
     return expr
 
 

@@ -31,11 +31,12 @@ def gradient_descent(params):
         H = np.array(sp.hessian(expr, syms).tolist(), dtype=float)
         lam = np.linalg.eigvalsh(H)
         c = np.array([float(sp.diff(expr, s).subs({v: 0 for v in syms})) for s in syms])
-        w_star = np.linalg.solve(H, -c)
-        out.update({"hessian_eigenvalues": lam, "critical_learning_rate": 2 / lam[-1],
-                    "converges": bool(lam[0] > 0 and eta < 2 / lam[-1]),
-                    "stationary_points": [w_star.tolist() if len(names) > 1 else float(w_star[0])],
-                    "distance_to_optimum": np.linalg.norm(iterates - w_star, axis=1)})
+        out.update({"hessian_eigenvalues": lam, "critical_learning_rate": 2 / lam[-1]})
+        if abs(np.linalg.det(H)) > 1e-12:  # a singular Hessian has no unique stationary point
+            w_star = np.linalg.solve(H, -c)
+            out.update({"converges": bool(lam[0] > 0 and eta < 2 / lam[-1]),
+                        "stationary_points": [w_star.tolist() if len(names) > 1 else float(w_star[0])],
+                        "distance_to_optimum": np.linalg.norm(iterates - w_star, axis=1)})
     return out
 
 

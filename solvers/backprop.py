@@ -23,8 +23,6 @@ from .networks import (
     all_exact,
     derivative,
     display_number,
-    exact_strings,
-    floats,
     forward,
     forward_steps,
     loss_gradient,
@@ -32,6 +30,7 @@ from .networks import (
     loss_value,
     read_network,
 )
+from .numeric import as_float, exact_str
 from .registry import register
 
 # Homework 5 Q2: the two-layer network W, b -> z -> U, c -> f with the sigmoid of slope a = 5 and the squared
@@ -183,10 +182,10 @@ def solve(params: dict[str, Any]) -> Solution:
         answer.update(updated_W=new_W, updated_b=new_b)
     for name in list(answer):
         if all_exact(answer[name]):
-            answer[f"{name}_exact"] = exact_strings(answer[name])
+            answer[f"{name}_exact"] = exact_str(answer[name])
     for name in ("loss", "output_gradient", "deltas", "grad_W", "grad_b", "updated_W", "updated_b"):
         if name in answer:
-            answer[name] = floats(answer[name])
+            answer[name] = as_float(answer[name])
     normalized: dict[str, Any] = {"x": net.x, "layers": [layer.normalized() for layer in net.layers],
                                   "target": t, "loss": loss}
     if eta is not None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from .core import Solution, Step
-from .networks import all_exact, exact_strings, floats, forward, forward_steps, loss_step, loss_value, read_network
+from .networks import all_exact, forward, forward_steps, loss_step, loss_value, read_network
+from .numeric import as_float, exact_str
 from .registry import register
 
 # Study notes (000), "Step 1: Compute Hidden Layer Activations": a 3-2-1 sigmoid network without biases.
@@ -51,14 +52,14 @@ def solve(params: dict[str, Any]) -> Solution:
         steps.append(loss_step(net, output, loss))
     steps.append(Step("Output", result={"y": output, **({"L": loss} if loss is not None else {})}))
     answer: dict[str, Any] = {
-        "pre_activations": floats(vs),
-        "activations": floats(acts),
-        "output": floats(output),
+        "pre_activations": as_float(vs),
+        "activations": as_float(acts),
+        "output": as_float(output),
         "loss": None if loss is None else float(loss),
     }
     for name, value in (("pre_activations", vs), ("activations", acts), ("output", output), ("loss", loss)):
         if value is not None and all_exact(value):
-            answer[f"{name}_exact"] = exact_strings(value)
+            answer[f"{name}_exact"] = exact_str(value)
     normalized: dict[str, Any] = {"x": net.x, "layers": [layer.normalized() for layer in net.layers]}
     if net.loss is not None:
         normalized.update(target=net.target, loss=net.loss)

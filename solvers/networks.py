@@ -390,13 +390,3 @@ def all_exact(value: Any) -> bool:
     return isinstance(value, (Fraction, int))
 
 
-def floats(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [floats(v) for v in value]
-    return float(value)
-
-
-def exact_strings(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [exact_strings(v) for v in value]
-    return str(value)

@@ -9,8 +9,20 @@ import click
 
 from assignments import build, load, names, write
 
+HELP = """Write problems.pdf (statements only), solutions.pdf (every step) and key.json for ASSIGNMENT.
 
-@click.command("render")
+\b
+Assignments: """ + ", ".join(names()) + """
+
+\b
+Examples:
+  nnexam render mock-final                     # out/mock-final/{problems,solutions}.pdf, key.json
+  nnexam render hw5 --seed 7 -o out/hw5-v7     # a randomized variant
+  nnexam render mock-final --format tex        # LaTeX sources instead of PDFs
+"""
+
+
+@click.command("render", help=HELP)
 @click.argument("assignment", metavar="ASSIGNMENT")
 @click.option("--output", "-o", "outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: out/ASSIGNMENT].")
@@ -19,16 +31,6 @@ from assignments import build, load, names, write
 @click.option("--format", "-f", "fmt", type=click.Choice(["pdf", "tex"]), default="pdf", show_default=True,
               help="pdf compiles with Typst; tex writes LaTeX sources (and the figures) instead.")
 def command(assignment: str, outdir: Path | None, seed: int | None, fmt: str) -> None:
-    """Write problems.pdf (statements only), solutions.pdf (every step) and key.json for ASSIGNMENT.
-
-    \b
-    Assignments: """ + ", ".join(names()) + """
-    \b
-    Examples:
-      nnexam render mock-final                     # out/mock-final/{problems,solutions}.pdf, key.json
-      nnexam render hw5 --seed 7 -o out/hw5-v7     # a randomized variant
-      nnexam render mock-final --format tex        # LaTeX sources instead of PDFs
-    """
     spec = load(assignment)
     outdir = outdir if outdir is not None else Path("out") / spec.name
     variant = build(spec, seed)

@@ -43,3 +43,16 @@ def test_user_mistakes_give_one_line_and_exit_2():
         assert out.returncode == 2, (args, out.stderr)
         assert "Traceback" not in out.stderr
         assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+def test_every_command_loads_and_explains_itself():
+    from click.testing import CliRunner
+
+    from nnexam.cli import cli
+
+    assert {"solve", "kinds", "render", "generate", "grade", "otter", "train", "audit"} <= set(cli.commands)
+    for name, command in cli.commands.items():
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "unavailable" not in result.output, f"{name}: {result.output}"
+        assert len((command.help or "").strip()) > 20, f"{name} has no help text"

@@ -43,6 +43,24 @@ class MissingKindError(NnexamError):
     """An assignment needs a problem kind that is not registered (yet)."""
 
 
+class CodeReferenceError(AssignmentError):
+    """A part's `code:` reference names no student question of the autograder."""
+
+
+def code_spec(ref: str, where: str = "") -> tuple[Any, Any]:
+    """The autograder's (StudentAssignment, StudentQuestion) for a reference `hw5/q1`: the one source of the
+    names, signatures and shapes students must submit (`autograder/otter/specs.py`)."""
+    from autograder.otter.specs import ASSIGNMENTS
+
+    name, _, qid = ref.partition("/")
+    assignment = ASSIGNMENTS.get(name)
+    question = next((q for q in assignment.questions if q.id == qid), None) if assignment else None
+    if question is None:
+        known = ", ".join(f"{a.name}/{q.id}" for a in ASSIGNMENTS.values() for q in a.questions)
+        raise CodeReferenceError(f"{where}code: {ref!r} is no autograder question; the questions are: {known}")
+    return assignment, question
+
+
 @dataclass
 class PartSpec:
     id: str
@@ -178,6 +196,8 @@ def load(name: str) -> Assignment:
                             illustrates=bool(p.get("illustrates", False)))
             if part.kind and part.params is None:
                 raise AssignmentError(f"{pwhere}: a part with a kind needs params")
+            if part.code:
+                code_spec(str(part.code), f"{pwhere}.")
             if not (part.kind or part.answer or part.code):
                 raise AssignmentError(f"{pwhere}: a part needs a kind, a model answer or a code reference")
             parts.append(part)

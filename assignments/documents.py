@@ -7,16 +7,60 @@ solver step, figures included) and `key.json` (the answers as the solvers give t
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
 from nnexam.mathprint import escape
 from nnexam.render import render_document, solution_context
 
-from .core import Part, Question, Variant
+from .core import Part, Question, Variant, code_spec
 from .markup import environment
 
 DOCUMENTS = ("problems", "solutions")
+CODE_WIDTH = 96  # characters per line of a starter-code block: fits the page at 8pt (Typst) and footnotesize (LaTeX)
+GLUE = "\x00"  # stands for a space inside brackets while wrapping, so `(3, 1)` never splits
+
+
+def wrap_code(code: str, width: int = CODE_WIDTH) -> str:
+    """Lines longer than `width` wrapped at spaces outside brackets, continuing at the line's own indentation
+    (only docstring prose is that long in the starters, so the code stays valid Python)."""
+    out = []
+    for line in code.rstrip("\n").split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = re.match(r"\s*", line).group(0)
+        glued, depth = [], 0
+        for ch in line.strip():
+            depth += (ch in "([{") - (ch in ")]}")
+            glued.append(GLUE if ch == " " and depth > 0 else ch)
+        out += [w.replace(GLUE, " ") for w in textwrap.wrap("".join(glued), width, initial_indent=indent,
+                                                             subsequent_indent=indent, break_long_words=False,
+                                                             break_on_hyphens=False)]
+    return "\n".join(out)
+
+
+def raw_block(code: str, target: str) -> str:
+    """A monospace block of Python: a fenced Typst raw block or a LaTeX verbatim environment."""
+    if target == "typst":
+        fence = "`" * max(3, max((len(m) for m in re.findall(r"`+", code)), default=0) + 1)
+        return f"{fence}python\n{code}\n{fence}"
+    if target == "latex":
+        return f"\\begin{{verbatim}}\n{code}\n\\end{{verbatim}}"
+    return "\n".join("    " + line for line in code.split("\n"))
+
+
+def submission(ref: str, target: str, first_part: str | None) -> dict[str, Any]:
+    """What a part with a `code:` reference tells students: the file to submit, the autograder question, and
+    (on the first part of a question that names this reference) the starter code with the imports it needs.
+    Later parts naming the same reference point back to `first_part` instead of repeating the code."""
+    assignment, question = code_spec(ref)
+    code = "" if first_part else wrap_code(f"{assignment.imports}\n\n\n{question.starter}")
+    return {"file": escape(f"{assignment.name}.py", target), "notebook": escape(f"{assignment.name}.ipynb", target),
+            "question": escape(question.id, target), "see": escape(first_part or "", target),
+            "code": raw_block(code, target) if code else ""}
 
 
 def points_text(points: float) -> str:
@@ -72,10 +116,14 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
     for q in variant.questions:
         texts = statements(variant, q, target)
         parts = []
+        first_with: dict[str, str] = {}  # code reference -> the first part of this question that names it
         for p in q.parts:
             entry = {"label": escape(p.id, target), "points": points_text(p.spec.points),
-                     "statement": texts[p.id], "answer": "", "code": "", "solution": None,
+                     "statement": texts[p.id], "answer": "", "code": "", "submit": None, "solution": None,
                      "illustration": p.spec.illustrates}
+            if p.spec.code:
+                entry["submit"] = submission(p.spec.code, target, first_with.get(p.spec.code))
+                first_with.setdefault(p.spec.code, p.id)
             if show_solutions:
                 entry["answer"] = model_answer(variant, q, p, target)
                 entry["code"] = escape(p.spec.code or "", target)

@@ -4,6 +4,7 @@ leaking answers into the problem set. Parts whose kind is not registered yet are
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 import subprocess
@@ -199,3 +200,79 @@ def test_render_variant_by_seed_reproduces_its_key(tmp_path):
     write(variant, tmp_path / "v", "pdf", ())
     key = json.loads((tmp_path / "v" / "key.json").read_text())
     assert key == json.loads(json.dumps(build(load("hw5"), key["seed"]).key()))
+
+
+def _spec_names(ref):
+    """The names students must define for an autograder question, read from its starter code (specs.py):
+    top-level functions and classes, and the arguments of each (methods' too, self aside)."""
+    from assignments.core import code_spec
+
+    _, question = code_spec(ref)
+    names = set()
+    for node in ast.walk(ast.parse(question.starter)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and not node.name.startswith("__"):
+            names.add(node.name)
+        if isinstance(node, ast.FunctionDef):
+            names |= {a.arg for a in node.args.args if a.arg != "self" and len(a.arg) > 2}
+    return names
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("hw5", {"gradient", "gradient_descent", "phi", "phi_prime", "forward", "backward", "sgd_epoch"}),
+    ("hw6", {"CNN"}),
+    ("hw7", {"KMeansNet", "Autoencoder", "enc_mode"}),
+])
+def test_problem_set_shows_the_code_to_submit_without_leaks(name, expected, tmp_path):
+    """Each code part shows the file the autograder expects and the starter (signatures from specs.py)."""
+    a = loadable(name)
+    variant = build(a)
+    write(variant, tmp_path, "pdf", ("problems",))
+    text = _pdf_text(tmp_path / "problems.pdf")
+    refs = {p.code for q in a.questions for p in q.parts if p.code}
+    assert refs, f"{name} should have code parts"
+    wanted = expected | set().union(*(_spec_names(r) for r in refs))
+    assert expected <= wanted
+    missing = {n for n in wanted if not re.search(rf"\b{re.escape(n)}\b", text)}
+    assert not missing, f"names the autograder calls are missing from {name}'s problems.pdf: {sorted(missing)}"
+    assert text.count("Code to submit") >= len(refs) and f"{name}.py" in text and "NotImplementedError" in text
+    numbers = _distinctive_numbers(variant.key())
+    leaked = {n for n in numbers if re.search(rf"(?<![\d.]){re.escape(n)}(?!\d)", text)}
+    assert not leaked, f"answers leaked into {name}'s problems.pdf: {sorted(leaked)}"
+
+
+def test_code_blocks_come_from_the_specs_wrapped_to_the_page():
+    from assignments.documents import CODE_WIDTH, submission
+    from autograder.otter.specs import HW7_Q2
+
+    block = submission("hw7/q2", "latex", None)
+    assert block["file"] == "hw7.py" and block["code"].startswith("\\begin{verbatim}\nimport torch")
+    lines = block["code"].split("\n")
+    assert max(len(line) for line in lines) <= CODE_WIDTH < max(len(line) for line in HW7_Q2.split("\n"))
+    body = "\n".join(lines[1:-1])
+    ast.parse(body)  # still valid Python after wrapping
+    assert " ".join(body.split()).endswith(" ".join(HW7_Q2.split()))  # the same words as specs.py, only rewrapped
+    assert "(B, 794)" in body  # shapes are never split across lines
+    later = submission("hw7/q2", "typst", "b")
+    assert later["code"] == "" and later["see"] == "b"
+
+
+def test_a_code_reference_the_autograder_lacks_is_refused(tmp_path, monkeypatch):
+    import assignments.core as core
+
+    folder = tmp_path / "bad_hw"
+    folder.mkdir()
+    (folder / "q1.j2").write_text("<% block intro %>x<% endblock %>")
+    (folder / "assignment.yaml").write_text(
+        "questions:\n  - id: q1\n    parts:\n      - {id: a, points: 1, code: hw5/q9}\n")
+    monkeypatch.setattr(core, "ROOT", tmp_path)
+    with pytest.raises(core.AssignmentError, match=r"questions\[0\]\.parts\[0\]\.code: 'hw5/q9' is no autograder"):
+        load("bad-hw")
+
+
+def test_mock_final_has_no_code_block():
+    variant = build(loadable("mock-final"))
+    from assignments.documents import document_context
+    from nnexam.render import FigureSink
+
+    ctx = document_context(variant, "typst", FigureSink(None), False)
+    assert not any(p["submit"] for q in ctx["questions"] for p in q["parts"])

@@ -123,6 +123,8 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
                      "illustration": p.spec.illustrates}
             if p.spec.code:
                 entry["submit"] = submission(p.spec.code, target, first_with.get(p.spec.code))
+                # the autograder's interface is fixed: a drawn variant's numbers never reach its checks
+                entry["submit"]["fixed"] = variant.seed is not None and q.spec.sampler is not None
                 first_with.setdefault(p.spec.code, p.id)
             if show_solutions:
                 entry["answer"] = model_answer(variant, q, p, target)

@@ -276,3 +276,16 @@ def test_mock_final_has_no_code_block():
 
     ctx = document_context(variant, "typst", FigureSink(None), False)
     assert not any(p["submit"] for q in ctx["questions"] for p in q["parts"])
+
+
+def test_a_variant_says_the_autograder_keeps_the_original_interface():
+    """The starter (and the autograder) use the original homework's R(w); a variant redraws R, so its block
+    says the graded code is the one the docstrings state."""
+    from assignments.documents import document_context
+    from nnexam.render import FigureSink
+
+    a = loadable("hw5")
+    for seed, fixed in ((None, False), (7, True)):
+        ctx = document_context(build(a, seed), "typst", FigureSink(None), False)
+        first = ctx["questions"][0]["parts"][1]["submit"]
+        assert first["file"] == "hw5.py" and first["fixed"] is fixed and "def gradient_descent" in first["code"]

@@ -118,7 +118,7 @@ class RunView:
         meta = self.run.frames.get("__import__")
         if meta is not None:
             return f"your file could not be imported: {meta[0].get('error', 'unknown error')}"
-        return f"your file could not be imported: {self.run.why_stopped()}"
+        return f"your file could not be imported: {(self.run.problems or [self.run.why_stopped()])[0]}"
 
     def input(self, key: str) -> np.ndarray:
         return self.inputs[f"{self.qid}.{key}"]

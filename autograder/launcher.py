@@ -62,9 +62,39 @@ def hide_paths(hidden, keep):
     return done
 
 
-def main():
-    status_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
-    config = json.loads(read_line(0))
+PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+
+
+def die_with_parent(parent_pid=None):
+    """SIGKILL this process when its parent ends (PR_SET_PDEATHSIG); if the parent is already gone, end now.
+
+    Credential changes (setuid) clear the setting, so `enter` arms it again after dropping privileges.
+    """
+    LIBC.prctl(ctypes.c_int(PR_SET_PDEATHSIG), ctypes.c_ulong(9), ctypes.c_ulong(0), ctypes.c_ulong(0),
+               ctypes.c_ulong(0))
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+def mirror_exit(status):
+    """End this process as the waited-for child ended: the same exit code, or the same signal."""
+    code = os.waitstatus_to_exitcode(status)
+    if code < 0:
+        import signal
+
+        signal.signal(-code, signal.SIG_DFL)
+        os.kill(os.getpid(), -code)
+    os._exit(code & 0xFF)
+
+
+def enter(config, status_fd, result_fd):
+    """Sandbox the calling process and return in the process that must run the worker.
+
+    New namespaces where possible (with a PID namespace this process forks the namespace's init, waits for it
+    and mirrors its exit; the init returns from here), hidden paths, a private /proc, resource limits, the
+    unprivileged uid/gid of this run, death with the parent (re-armed after setuid), the private folder as
+    working directory. The report of what took effect goes to STATUS_FD, which is then closed.
+    """
     report = {"namespaces": [], "hidden": [], "user": None, "limits": config["limits"]}
     is_root = os.geteuid() == 0
     if is_root:
@@ -79,7 +109,8 @@ def main():
             os.close(status_fd)
             os.close(result_fd)
             _, status = os.waitpid(child, 0)
-            os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+            mirror_exit(status)
+        die_with_parent()  # the namespace's init: when it ends, the kernel ends every process inside
     if "mount" in report["namespaces"]:
         try:
             report["hidden"] = hide_paths(config["hide"], config["keep"])
@@ -97,11 +128,22 @@ def main():
         os.setgid(config["gid"])
         os.setuid(config["uid"])
         report["user"] = config["uid"]
+    die_with_parent()  # setuid cleared it
+    LIBC.prctl(ctypes.c_int(PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
+               ctypes.c_ulong(0))
     os.chdir(config["workdir"])
     os.write(status_fd, (json.dumps(report) + "\n").encode())
     os.close(status_fd)
+
+
+def main():
+    status_fd, result_fd = int(sys.argv[1]), int(sys.argv[2])
+    config = json.loads(read_line(0))
+    die_with_parent(config.get("parent"))
+    enter(config, status_fd, result_fd)
     python = config["python"]
     os.execve(python, [python, "-I", "worker.py", str(result_fd)], config["env"])
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -10,6 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .engine import QuestionResult, grade_submission
+from .sandbox import InfrastructureError, zygote_workers
+
+NOT_GRADED = "not graded: infrastructure error"
 
 
 def gradescope(results: list[QuestionResult], visibility: str = "visible") -> dict:
@@ -28,7 +31,12 @@ def file_hash(path: Path) -> str:
 
 def grade_folder(assignment: str, folder: Path, csv_path: Path, results_dir: Path | None = None, jobs: int = 2,
                  progress: Callable[[Path], None] | None = None) -> list[dict]:
-    """Grade every *.py in `folder`; one results JSON per submission; skip those already graded unchanged."""
+    """Grade every *.py in `folder`; one results JSON per submission; skip those already graded unchanged.
+
+    Workers are forked from one zygote for the whole batch (see `sandbox.zygote_workers`). A submission the
+    sandbox could not run is recorded with `status` NOT_GRADED (no score, never a 0) and is graded again by
+    the next run.
+    """
     results_dir = results_dir or csv_path.parent / f"{csv_path.stem}-results"
     results_dir.mkdir(parents=True, exist_ok=True)
     files = sorted(p for p in Path(folder).glob("*.py") if p.is_file())
@@ -39,25 +47,33 @@ def grade_folder(assignment: str, folder: Path, csv_path: Path, results_dir: Pat
         if target.exists():
             try:
                 old = json.loads(target.read_text())
-                if old.get("sha256") == digest and old.get("assignment") == assignment:
+                if (old.get("sha256") == digest and old.get("assignment") == assignment
+                        and old.get("status") != NOT_GRADED):
                     return old
             except json.JSONDecodeError:
                 pass
-        record = gradescope(grade_submission(assignment, path)) | {"submission": path.name, "sha256": digest,
-                                                                   "assignment": assignment}
+        stamp = {"submission": path.name, "sha256": digest, "assignment": assignment}
+        try:
+            record = gradescope(grade_submission(assignment, path)) | stamp
+        except InfrastructureError as exc:
+            record = {"status": NOT_GRADED, "error": str(exc), "score": None, "max_score": None, "tests": []} | stamp
         target.write_text(json.dumps(record, indent=2))
         return record
 
     records = []
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    with zygote_workers(), ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
         for path, record in zip(files, pool.map(one, files), strict=True):
             records.append(record)
             if progress:
                 progress(path)
     with open(csv_path, "w", newline="") as fh:
-        question_ids = [t["name"] for t in records[0]["tests"]] if records else []
+        question_ids = next(([t["name"] for t in r["tests"]] for r in records if r["tests"]), [])
         writer = csv.writer(fh)
-        writer.writerow(["submission", "score", "max_score", *question_ids])
+        writer.writerow(["submission", "score", "max_score", *question_ids, "status"])
         for r in records:
-            writer.writerow([r["submission"], r["score"], r["max_score"], *(t["score"] for t in r["tests"])])
+            if r.get("status") == NOT_GRADED:
+                writer.writerow([r["submission"], "", "", *("" for _ in question_ids), NOT_GRADED])
+            else:
+                writer.writerow([r["submission"], r["score"], r["max_score"], *(t["score"] for t in r["tests"]),
+                                 "graded"])
     return records

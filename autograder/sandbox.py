@@ -9,6 +9,8 @@ arrays are accepted. What the submission prints goes to a file of which only a s
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import json
 import os
@@ -16,19 +18,23 @@ import secrets
 import select
 import shutil
 import signal
+import socket
+import stat
 import struct
 import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from solvers.errors import NnexamError
+
 HERE = Path(__file__).resolve().parent
-NOBODY = 65534
 MAX_RESULT_BYTES = 64 << 20
 
 
@@ -66,6 +72,207 @@ class RunResult:
         return "the worker ended before finishing (your code exited early)"
 
 
+class InfrastructureError(NnexamError):
+    """The sandbox could not run the worker (not the submission's doing): the submission is not graded."""
+
+
+UID_BASE, UID_SLOTS = 61000, 1000  # one uid per concurrent sandbox; no passwd entry needed
+_BASE_LOCK = threading.Lock()
+_BASE: Path | None = None
+
+
+def _traversable(path: Path) -> bool:
+    """Every folder from / down to `path` can be entered by any user (o+x)."""
+    for folder in (path, *path.parents):
+        if not os.stat(folder).st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def sandbox_base() -> Path:
+    """A folder of ours, mode 0711, that the sandbox uids can traverse: private folders are made inside it.
+
+    Tried in order: $NNEXAM_SANDBOX_DIR, TMPDIR/nnexam-sandbox, /tmp/nnexam-sandbox, /var/tmp/nnexam-sandbox
+    (TMPDIR may be a 0700 folder, such as pytest's). Raises InfrastructureError when none will do.
+    """
+    global _BASE
+    with _BASE_LOCK:
+        if _BASE is not None and _BASE.is_dir():
+            return _BASE
+        candidates = [os.environ.get("NNEXAM_SANDBOX_DIR"), str(Path(tempfile.gettempdir()) / "nnexam-sandbox"),
+                      "/tmp/nnexam-sandbox", "/var/tmp/nnexam-sandbox"]
+        tried = []
+        for candidate in filter(None, candidates):
+            path = Path(candidate)
+            try:
+                path.mkdir(mode=0o711, exist_ok=True)
+                info = os.lstat(path)
+                if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid():
+                    tried.append(f"{path} (not a folder of ours)")
+                    continue
+                os.chmod(path, 0o711)
+                if os.geteuid() == 0 and not _traversable(path.resolve()):
+                    tried.append(f"{path} (a parent folder cannot be entered by other users)")
+                    continue
+            except OSError as exc:
+                tried.append(f"{path} ({exc.strerror})")
+                continue
+            _BASE = path.resolve()
+            return _BASE
+        raise InfrastructureError("no folder for the sandbox that its unprivileged user can enter: "
+                                  + "; ".join(tried))
+
+
+@contextlib.contextmanager
+def sandbox_uid():
+    """A uid no other sandbox uses while this one runs (a flock per uid, shared by every grader process on
+    the machine), so that RLIMIT_NPROC, which counts processes per uid, is this sandbox's alone. None when
+    not root (no uid switch)."""
+    if os.geteuid() != 0:
+        yield None
+        return
+    folder = Path("/run/lock" if os.path.isdir("/run/lock") else sandbox_base()) / "nnexam-sandbox-uids"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    start = secrets.randbelow(UID_SLOTS)
+    for i in range(UID_SLOTS):
+        uid = UID_BASE + (start + i) % UID_SLOTS
+        fd = os.open(folder / str(uid), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        try:
+            yield uid
+        finally:
+            _kill_uid(uid)
+            os.close(fd)
+        return
+    raise InfrastructureError(f"all {UID_SLOTS} sandbox uids are in use")
+
+
+def _kill_uid(uid: int) -> None:
+    """End whatever still runs as `uid` (a process that left the sandbox's process group and namespace)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (OSError, ValueError):
+                pass
+
+
+class Zygote:
+    """A long-lived `zygote.py` that has imported numpy and torch and forks one sandboxed worker per run."""
+
+    def __init__(self, env: dict[str, str], start_timeout: float = 180.0):
+        self.lock, self.cond = threading.Lock(), threading.Condition()
+        self.messages: dict[int, dict] = {}
+        self.alive, self.next_id = False, 0
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.sock = ours
+        self.proc = subprocess.Popen([sys.executable, "-I", str(HERE / "zygote.py"), str(theirs.fileno()),
+                                      str(os.getpid())], pass_fds=(theirs.fileno(),), env=env, cwd="/",
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        theirs.close()
+        ready, _, _ = select.select([ours], [], [], start_timeout)
+        hello = json.loads(ours.recv(65536) or b"{}") if ready else {}
+        if not hello.get("ready"):
+            self.close()
+            raise OSError(f"the zygote did not start: {hello or 'no answer'}")
+        self.alive = True
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except OSError:
+                data = b""
+            with self.cond:
+                if not data:
+                    self.alive = False
+                    self.cond.notify_all()
+                    return
+                message = json.loads(data)
+                self.messages.setdefault(message["id"], {}).update(message)
+                self.cond.notify_all()
+
+    def start(self, config: dict, token: bytes, fds: list[int]) -> int:
+        with self.lock:
+            self.next_id += 1
+            run_id = self.next_id
+            socket.send_fds(self.sock, [json.dumps({"op": "run", "id": run_id, "config": config,
+                                                    "token": token.decode()}).encode()], fds)
+        return run_id
+
+    def kill(self, run_id: int) -> None:
+        with self.lock:
+            try:
+                self.sock.send(json.dumps({"op": "kill", "id": run_id}).encode())
+            except OSError:
+                pass
+
+    def wait(self, run_id: int, timeout: float) -> tuple[bool, int | None]:
+        """(ended, exit code); exit code None when the zygote itself died."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while "exit" not in self.messages.get(run_id, {}) and self.alive:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False, None
+                self.cond.wait(left)
+            message = self.messages.pop(run_id, {})
+        return True, message.get("exit")
+
+    def close(self) -> None:
+        self.alive = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+_ZYGOTE: Zygote | None = None
+_ZYGOTE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def zygote_workers():
+    """Within this block, workers are forked from one zygote (numpy and torch imported once) instead of
+    each starting Python and importing torch. Falls back to spawning silently when the zygote cannot start
+    (or when NNEXAM_ZYGOTE=0). Enter it from the thread that lives as long as the batch (the zygote dies with
+    the thread that started it)."""
+    global _ZYGOTE
+    zygote = None
+    if os.environ.get("NNEXAM_ZYGOTE", "1") != "0":
+        try:
+            zygote = Zygote(_worker_env("/"))
+        except OSError:
+            zygote = None
+    with _ZYGOTE_LOCK:
+        previous, _ZYGOTE = _ZYGOTE, zygote or _ZYGOTE
+    try:
+        yield zygote
+    finally:
+        with _ZYGOTE_LOCK:
+            _ZYGOTE = previous
+        if zygote is not None:
+            zygote.close()
+
+
+def _worker_env(home: str) -> dict[str, str]:
+    return {"PATH": "/usr/bin:/bin", "HOME": home, "TMPDIR": home, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+            "OPENBLAS_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+            "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}
+
+
 def _keep_paths() -> list[str]:
     paths = {sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
              str(Path(sys.executable).resolve().parent)}
@@ -78,14 +285,62 @@ def _keep_paths() -> list[str]:
 
 def _hidden_paths(extra: list[str]) -> list[str]:
     project = HERE.parent
-    return [str(p) for p in (project, HERE, Path.home(), Path("/root"), Path("/home"),
-                             Path(tempfile.gettempdir()), Path.cwd(), *map(Path, extra))]
+    return [str(p) for p in (project, HERE, Path.home(), Path("/root"), Path("/home"), Path("/run"),
+                             Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), sandbox_base(),
+                             Path.cwd(), *map(Path, extra))]
+
+
+class _Spawned:
+    """A worker started as `python launcher.py` (the fallback when no zygote runs)."""
+
+    def __init__(self, config: dict, token: bytes, status_w: int, result_w: int, log):
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(HERE / "launcher.py"), str(status_w), str(result_w)],
+            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, pass_fds=(status_w, result_w),
+            start_new_session=True, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+        self.proc.stdin.write(json.dumps(config).encode() + b"\n" + token + b"\n")
+        self.proc.stdin.close()
+
+    def kill(self) -> None:
+        _kill(self.proc)
+
+    def wait(self, timeout: float) -> tuple[bool, int | None]:
+        try:
+            return True, self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False, None
+
+
+class _Forked:
+    """A worker forked by the zygote."""
+
+    def __init__(self, zygote: Zygote, config: dict, token: bytes, status_w: int, result_w: int, log):
+        self.zygote = zygote
+        self.id = zygote.start(config, token, [result_w, status_w, log.fileno()])
+
+    def kill(self) -> None:
+        self.zygote.kill(self.id)
+
+    def wait(self, timeout: float) -> tuple[bool, int | None]:
+        ended, code = self.zygote.wait(self.id, timeout)
+        if ended and code is None:
+            raise InfrastructureError("the grader's zygote ended during the run")
+        return ended, code
 
 
 def run_plan(submission: Path, plan: dict, inputs: dict[str, np.ndarray], limits: Limits = Limits(),
              hide: list[str] | None = None) -> RunResult:
-    """Run the worker on `submission` with `plan`; returns the frames it sent, keyed by probe id."""
-    private = Path(tempfile.mkdtemp(prefix="nnexam-grader-"))
+    """Run the worker on `submission` with `plan`; returns the frames it sent, keyed by probe id.
+
+    Raises InfrastructureError when the worker could not start (before the submission was imported).
+    """
+    base = sandbox_base()
+    with sandbox_uid() as uid:
+        return _run(submission, plan, inputs, limits, hide, base, uid)
+
+
+def _run(submission, plan, inputs, limits, hide, base: Path, uid: int | None) -> RunResult:
+    private = Path(tempfile.mkdtemp(prefix="nnexam-grader-", dir=base))
     os.chmod(private, 0o700)
     work = private / "work"
     work.mkdir()
@@ -93,42 +348,37 @@ def run_plan(submission: Path, plan: dict, inputs: dict[str, np.ndarray], limits
     shutil.copyfile(HERE / "worker.py", work / "worker.py")
     (work / "plan.json").write_text(json.dumps(plan))
     np.savez(work / "inputs.npz", **inputs)
-    as_root = os.geteuid() == 0
-    if as_root:
+    if uid is not None:
         for path in (work, *work.iterdir()):
-            os.chown(path, NOBODY, NOBODY)
+            os.chown(path, uid, uid)
         os.chmod(private, 0o711)
     token = secrets.token_hex(16).encode()
     config = {"workdir": str(work), "python": sys.executable, "limits": limits.__dict__ | {},
-              "uid": NOBODY if as_root else None, "gid": NOBODY if as_root else None,
+              "uid": uid, "gid": uid, "parent": os.getpid(),
               "hide": _hidden_paths(hide or []), "keep": _keep_paths() + [str(work)],
-              "env": {"PATH": "/usr/bin:/bin", "HOME": str(work), "OMP_NUM_THREADS": "1",
-                      "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
-                      "MPLBACKEND": "Agg", "LANG": "C.UTF-8"}}
+              "env": _worker_env(str(work))}
     result_r, result_w = os.pipe()
     status_r, status_w = os.pipe()
     log_path = private / "output.log"
     result = RunResult()
+    zygote = _ZYGOTE if _ZYGOTE is not None and _ZYGOTE.alive else None
     try:
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-S", str(HERE / "launcher.py"), str(status_w), str(result_w)],
-                stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, pass_fds=(status_w, result_w),
-                start_new_session=True, env={"PATH": "/usr/bin:/bin"}, cwd="/")
-        os.close(result_w)
-        os.close(status_w)
-        proc.stdin.write(json.dumps(config).encode() + b"\n" + token + b"\n")
-        proc.stdin.close()
+            try:
+                proc = (_Forked(zygote, config, token, status_w, result_w, log) if zygote
+                        else _Spawned(config, token, status_w, result_w, log))
+            finally:
+                os.close(result_w)
+                os.close(status_w)
         data = _read_until(result_r, time.monotonic() + limits.wall_s, result)
         if result.timed_out:
-            _kill(proc)
-        try:
-            proc.wait(timeout=max(1.0, limits.wall_s / 10))
-        except subprocess.TimeoutExpired:
+            proc.kill()
+        ended, code = proc.wait(max(1.0, limits.wall_s / 10))
+        if not ended:
             result.timed_out = True
-            _kill(proc)
-            proc.wait()
-        result.exit_code = proc.returncode
+            proc.kill()
+            ended, code = proc.wait(30.0)
+        result.exit_code = code
         status = _read_all(status_r)
         result.protections = json.loads(status.splitlines()[0]) if status.strip() else {}
         _parse_frames(data, token, result)
@@ -140,6 +390,11 @@ def run_plan(submission: Path, plan: dict, inputs: dict[str, np.ndarray], limits
             except OSError:
                 pass
         shutil.rmtree(private, ignore_errors=True)
+    if "__ready__" not in result.frames:
+        last = next((ln for ln in reversed(result.output_tail.splitlines()) if ln.strip()), "no output")
+        how = "ran past the time limit" if result.timed_out else f"exit status {result.exit_code}"
+        raise InfrastructureError(f"the sandbox could not start the worker ({how}; "
+                                  f"{'no' if not result.protections else 'a'} sandbox report): {last[:300]}")
     return result
 
 

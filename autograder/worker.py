@@ -19,15 +19,7 @@ import traceback
 
 import numpy as np
 
-TOKEN = sys.stdin.buffer.readline().strip()
-_fd = os.dup(int(sys.argv[1]))
-os.close(int(sys.argv[1]))
-_devnull = os.open(os.devnull, os.O_RDONLY)
-os.dup2(_devnull, 0)
-with open("plan.json") as fh:
-    PLAN = json.load(fh)
-with np.load("inputs.npz", allow_pickle=False) as data:
-    INPUTS = {key: data[key] for key in data.files}
+TOKEN, _fd, PLAN, INPUTS, SUBMISSION = b"", -1, None, None, None
 
 
 def send(probe_id, meta, arrays):
@@ -50,13 +42,9 @@ def short_error(exc):
 
 
 def as_array(value):
-    try:
-        import torch
-
-        if isinstance(value, torch.Tensor):
-            value = value.detach().cpu().numpy()
-    except ImportError:
-        pass
+    torch = sys.modules.get("torch")  # only a submission that uses torch can return a tensor
+    if torch is not None and isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
     array = np.asarray(value, dtype=np.float64)
     return array
 
@@ -184,28 +172,58 @@ def probe_module(probe):
 
 
 PROBES = {"names": probe_names, "call": probe_call, "module": probe_module}
-try:
-    import torch
 
-    torch.set_num_threads(1)
-except ImportError:
-    pass
-try:
-    spec = importlib.util.spec_from_file_location("submission", "submission.py")
-    SUBMISSION = importlib.util.module_from_spec(spec)
-    sys.modules["submission"] = SUBMISSION
-    spec.loader.exec_module(SUBMISSION)
-except BaseException as exc:  # noqa: B036 - a submission may raise anything, SystemExit included
-    send("__import__", {"ok": False, "error": short_error(exc)}, {})
-    sys.exit(0)
-send("__import__", {"ok": True}, {})
-for item in PLAN["probes"]:
+
+def main(result_fd, token):
+    """Load the plan and inputs, report ready, import the submission, run the probes, end the process.
+
+    torch is imported (before the submission, one thread) only when the plan has nn.Module probes; a worker
+    forked from the grader's zygote has it imported already.
+    """
+    global TOKEN, _fd, PLAN, INPUTS, SUBMISSION
+    TOKEN = token
+    _fd = os.dup(result_fd)
+    os.close(result_fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    with open("plan.json") as fh:
+        PLAN = json.load(fh)
+    with np.load("inputs.npz", allow_pickle=False) as data:
+        INPUTS = {key: data[key] for key in data.files}
+    if "torch" in sys.modules or any(item["kind"] == "module" for item in PLAN["probes"]):
+        import torch
+
+        torch.set_num_threads(1)
+    send("__ready__", {"ok": True}, {})  # the sandbox works; from here on, what happens is the submission's
     try:
-        meta, arrays = PROBES[item["kind"]](item)
-        meta.setdefault("ok", True)
-    except BaseException as exc:  # noqa: B036
-        meta, arrays = {"ok": False, "error": short_error(exc)}, {}
-    send(item["id"], meta, arrays)
-send("__end__", {"ok": True}, {})
-sys.stdout.flush()
-os._exit(0)
+        spec = importlib.util.spec_from_file_location("submission", "submission.py")
+        SUBMISSION = importlib.util.module_from_spec(spec)
+        sys.modules["submission"] = SUBMISSION
+        spec.loader.exec_module(SUBMISSION)
+    except BaseException as exc:  # noqa: B036 - a submission may raise anything, SystemExit included
+        send("__import__", {"ok": False, "error": short_error(exc)}, {})
+        _flush_and_exit()
+    send("__import__", {"ok": True}, {})
+    for item in PLAN["probes"]:
+        try:
+            meta, arrays = PROBES[item["kind"]](item)
+            meta.setdefault("ok", True)
+        except BaseException as exc:  # noqa: B036
+            meta, arrays = {"ok": False, "error": short_error(exc)}, {}
+        send(item["id"], meta, arrays)
+    send("__end__", {"ok": True}, {})
+    _flush_and_exit()
+
+
+def _flush_and_exit():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: B036 - a submission may have replaced or closed them
+            pass
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]), sys.stdin.buffer.readline().strip())

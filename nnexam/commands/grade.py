@@ -28,7 +28,7 @@ def command(assignment: str, submission: Path, fmt: str, output: Path | None, jo
       nnexam grade hw5 submissions/ -o grades.csv          # resumes: unchanged files are not regraded
     """
     from autograder.engine import load_assignment
-    from autograder.results import grade_folder, gradescope
+    from autograder.results import NOT_GRADED, grade_folder, gradescope
 
     load_assignment(assignment)
     if submission.is_dir():
@@ -41,7 +41,11 @@ def command(assignment: str, submission: Path, fmt: str, output: Path | None, jo
             task = progress.add_task(f"grading {assignment}", total=len(files))
             records = grade_folder(assignment, submission, output, jobs=jobs,
                                    progress=lambda _: progress.advance(task))
-        click.echo(f"graded {len(records)} submissions: {output}", err=True)
+        failed = [r for r in records if r.get("status") == NOT_GRADED]
+        click.echo(f"graded {len(records) - len(failed)} submissions: {output}", err=True)
+        if failed:
+            raise NnexamError(f"{len(failed)} submission(s) not graded (infrastructure error, not the students'; "
+                              f"run the command again to grade them): {failed[0]['error']}")
         return
     if submission.suffix != ".py":
         raise NnexamError(f"{submission}: expected a .py file (export a notebook with `jupyter nbconvert --to "

@@ -283,11 +283,25 @@ def _keep_paths() -> list[str]:
     return sorted(paths)
 
 
+# Top-level folders a worker may see (the system); every other one is hidden behind an empty tmpfs, with the
+# Python install bound back. An allow-list: a checkout elsewhere (/work, /srv, /opt, a mounted share) holding
+# the references or the hidden checks stays out of reach even when nobody thought to name it.
+SYSTEM_DIRS = {"bin", "sbin", "lib", "lib32", "lib64", "libx32", "usr", "etc", "dev", "proc", "sys"}
+
+
+def _top_level_dirs() -> list[Path]:
+    try:
+        entries = list(os.scandir("/"))
+    except OSError:
+        return []
+    return [Path(e.path) for e in entries if e.name not in SYSTEM_DIRS and e.is_dir(follow_symlinks=False)]
+
+
 def _hidden_paths(extra: list[str]) -> list[str]:
     project = HERE.parent
     return [str(p) for p in (project, HERE, Path.home(), Path("/root"), Path("/home"), Path("/run"),
                              Path(tempfile.gettempdir()), Path("/tmp"), Path("/var/tmp"), sandbox_base(),
-                             Path.cwd(), *map(Path, extra))]
+                             Path.cwd(), *_top_level_dirs(), *map(Path, extra))]
 
 
 class _Spawned:

@@ -23,6 +23,8 @@ def assert_nested_close(actual, expected, field, tol=1e-9):
         assert isinstance(actual, list) and len(actual) == len(expected), f"{field}: {actual} != {expected}"
         for i, (a, e) in enumerate(zip(actual, expected, strict=True)):
             assert_nested_close(a, e, f"{field}[{i}]", tol)
+    elif expected is None:  # e.g. the loss of a forward pass without a target
+        assert actual is None, f"{field}: {actual} != None"
     else:
         assert actual == pytest.approx(expected, rel=tol, abs=tol), f"{field}: {actual} != {expected}"
 

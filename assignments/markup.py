@@ -21,19 +21,14 @@ import jinja2
 import sympy as sp
 
 from nnexam.mathprint import escape, fmt
+from nnexam.render import environment as render_environment
 
 ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 
 
 def environment(folder: Path, target: str) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(folder)),
-        block_start_string="<%", block_end_string="%>",
-        variable_start_string="<<", variable_end_string=">>",
-        comment_start_string="<#", comment_end_string="#>",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False,
-        undefined=jinja2.StrictUndefined, autoescape=False,
-    )
+    """The statement templates of an assignment folder, with the helpers below as globals."""
+    env = render_environment(target, folder, keep_trailing_newline=False)
     env.globals.update(helpers(target))
     return env
 

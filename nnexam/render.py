@@ -30,14 +30,15 @@ class RenderError(Exception):
     """A document could not be produced (e.g. the Typst compiler refused the source)."""
 
 
-def environment(target: str) -> jinja2.Environment:
-    """A jinja2 environment whose delimiters do not clash with Typst or LaTeX braces."""
+def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bool = True) -> jinja2.Environment:
+    """A jinja2 environment whose delimiters (`<< >>`, `<% %>`, `<# #>`) do not clash with Typst or LaTeX
+    braces, loading templates from `folder` (the shared templates/ by default; an assignment's own folder)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        loader=jinja2.FileSystemLoader(str(folder)),
         block_start_string="<%", block_end_string="%>",
         variable_start_string="<<", variable_end_string=">>",
         comment_start_string="<#", comment_end_string="#>",
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
     env.filters["esc"] = lambda s: escape(str(s), target)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
+from . import forward_pass
 from . import params as P
 from .core import Solution, Step, Sym
 from .networks import (
@@ -47,16 +48,8 @@ HW5_Q2 = {
     "loss": "se",
     "learning_rate": 0.01,
 }
-STUDY_NOTES_321 = {
-    "x": [1, 2, 3],
-    "layers": [
-        {"W": [[0.5, -0.4, 0.3], [-0.2, 0.1, 0.6]], "activation": "sigmoid"},
-        {"W": [[0.7, -0.5]], "activation": "sigmoid"},
-    ],
-    "target": [1],
-    "loss": "se",
-    "learning_rate": 0.5,
-}
+# The forward pass's study-notes network and softmax example, here with a target and a gradient step.
+STUDY_NOTES_321 = {**forward_pass.STUDY_NOTES_321, "target": [1], "loss": "se", "learning_rate": 0.5}
 RELU_MSE_EXACT = {
     "x": [1, 2],
     "layers": [
@@ -67,20 +60,11 @@ RELU_MSE_EXACT = {
     "loss": "mse",
     "learning_rate": 0.1,
 }
-SOFTMAX_CE = {
-    "x": [1, -1],
-    "layers": [
-        {"W": [[1, 2], [0.5, -1]], "b": [0, 0.5], "activation": "tanh"},
-        {"W": [[1, -1], [2, 0.5], [-1, 1]], "activation": "softmax"},
-    ],
-    "target": [0, 1, 0],
-    "loss": "ce",
-}
 
 
 @register("backprop", "Backpropagation for one data point: deltas, weight gradients, one gradient step",
           examples={"hw5_q2_sigmoid_slope_5": HW5_Q2, "study_notes_321_sigmoid": STUDY_NOTES_321,
-                    "relu_mse_exact": RELU_MSE_EXACT, "softmax_cross_entropy": SOFTMAX_CE})
+                    "relu_mse_exact": RELU_MSE_EXACT, "softmax_cross_entropy": forward_pass.SOFTMAX_CE})
 def solve(params: dict[str, Any]) -> Solution:
     net = read_network(params, extra=("learning_rate",), need_loss=True)
     eta = None

@@ -22,7 +22,7 @@ from typing import Any
 from . import params as P
 from .core import Solution, Step, Sym, Table
 from .errors import ParamError
-from .numeric import EXACT_LIMIT, as_float, exact_str, to_fractions
+from .numeric import EXACT_LIMIT, as_float, exact_str, is_decimal, to_fractions
 from .registry import register
 
 SHOWN_ENTRIES = 16  # feature maps up to this many entries have every entry written out as a sum of products
@@ -57,12 +57,7 @@ def num_text(v: Any) -> str:
     if isinstance(v, Fraction):
         if v.denominator == 1:
             return str(v.numerator)
-        q = v.denominator
-        while q % 2 == 0:
-            q //= 2
-        while q % 5 == 0:
-            q //= 5
-        if q == 1 and v.denominator % 5 == 0:
+        if is_decimal(v):
             return repr(float(v))
         return str(v)
     v = float(v)

@@ -24,6 +24,7 @@ import sympy as sp
 
 from . import params as P
 from .core import Step, Sym
+from .numeric import is_decimal
 
 ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear", "softmax", "step", "sign")
 LOSSES = ("se", "mse", "bce", "ce")
@@ -262,12 +263,7 @@ def display_number(value: Any) -> sp.Expr:
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return sp.Integer(value.numerator)
-        q = value.denominator
-        while q % 2 == 0:
-            q //= 2
-        while q % 5 == 0:
-            q //= 5
-        if q == 1 and value.denominator % 5 == 0:
+        if is_decimal(value):
             return sp.Float(repr(float(value)))
         return sp.Rational(value.numerator, value.denominator)
     v = float(value)

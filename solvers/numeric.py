@@ -28,6 +28,17 @@ def exact_str(a: Any) -> Any:
     return str(a)
 
 
+def is_decimal(v: Fraction) -> bool:
+    """Whether a fraction is written as a decimal (0.1, 0.05, 0.2): its denominator is 2^a 5^b with b >= 1.
+    Halves and quarters stay fractions (1/2, 3/4)."""
+    q = v.denominator
+    while q % 2 == 0:
+        q //= 2
+    while q % 5 == 0:
+        q //= 5
+    return q == 1 and v.denominator % 5 == 0
+
+
 def as_float(a: Any) -> Any:
     if isinstance(a, (list, tuple)):
         return [as_float(x) for x in a]

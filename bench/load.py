@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import shutil
 import signal
@@ -26,26 +25,7 @@ from pathlib import Path
 from _common import ROOT, header, table
 from _submissions import make_batch
 
-GRADER = r"""
-import resource, sys, threading, time
-from pathlib import Path
-import autograder.assignments.hw5 as hw5
-import autograder.results as results
-from autograder.sandbox import Limits
-if sys.argv[3] == "tight":
-    hw5.LIMITS = Limits(cpu_s=4, wall_s=20, memory_mb=3072, file_mb=4, nproc=24)
-original, lock = results.grade_submission, threading.Lock()
-def counted(assignment, path, *args, **kwargs):
-    out = original(assignment, path, *args, **kwargs)
-    with lock:
-        print("graded", Path(path).name, flush=True)
-    return out
-results.grade_submission = counted
-records = results.grade_folder("hw5", Path(sys.argv[1]), Path(sys.argv[2]), jobs=int(sys.argv[4]))
-print("done", len(records), flush=True)
-print("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
-print("children_maxrss_mb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, flush=True)
-"""
+from tests.load_grader import GRADER, complete_results, sandbox_workers
 
 
 def start(folder: Path, csv_path: Path, tmp: Path, limits: str, jobs: int, log: Path) -> subprocess.Popen:
@@ -53,29 +33,6 @@ def start(folder: Path, csv_path: Path, tmp: Path, limits: str, jobs: int, log: 
     return subprocess.Popen([sys.executable, "-c", GRADER, str(folder), str(csv_path), limits, str(jobs)],
                             cwd=ROOT, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT,
                             start_new_session=True)
-
-
-def complete(results_dir: Path) -> dict[str, int]:
-    out = {}
-    for path in results_dir.glob("*.json"):
-        try:
-            json.loads(path.read_text())
-            out[path.stem] = path.stat().st_mtime_ns
-        except (OSError, json.JSONDecodeError):
-            pass
-    return out
-
-
-def orphans(tmp: Path) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd").startswith(str(tmp)):
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
 
 
 def main() -> None:
@@ -108,18 +65,18 @@ def run(args, work: Path, limits: str) -> None:
     t0 = time.perf_counter()
     first = start(work / "subs", csv_path, tmp, limits, args.jobs, work / "first.log")
     target = max(1, int(args.count * args.kill_at))
-    while len(complete(results_dir)) < target and first.poll() is None:
+    while len(complete_results(results_dir)) < target and first.poll() is None:
         time.sleep(0.5)
     os.killpg(first.pid, signal.SIGKILL)
     first.wait()
     first_s = time.perf_counter() - t0
-    left = orphans(tmp)
+    left = sandbox_workers(tmp)
     for pid in left:
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
-    before = complete(results_dir)
+    before = complete_results(results_dir)
 
     t1 = time.perf_counter()
     second = start(work / "subs", csv_path, tmp, limits, args.jobs, work / "second.log")
@@ -128,7 +85,7 @@ def run(args, work: Path, limits: str) -> None:
     log = (work / "second.log").read_text()
     regraded = [line.split()[1] for line in log.splitlines() if line.startswith("graded ")]
     value = lambda key: float(next((ln.split()[1] for ln in log.splitlines() if ln.startswith(key)), "nan"))  # noqa: E731
-    after = complete(results_dir)
+    after = complete_results(results_dir)
     with open(csv_path) as fh:
         rows = {Path(r["submission"]).stem: r for r in csv.DictReader(fh)} if csv_path.exists() else {}
     rewritten = sum(1 for k, m in before.items() if after.get(k) != m)

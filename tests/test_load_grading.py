@@ -8,7 +8,6 @@ RSS stays bounded. Sizes fit CI (24 submissions, tight sandbox limits); `bench/l
 from __future__ import annotations
 
 import csv
-import json
 import os
 import shutil
 import signal
@@ -19,6 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from tests.load_grader import GRADER, complete_results, sandbox_workers
 
 ROOT = Path(__file__).resolve().parent.parent
 HW5 = ROOT / "tests" / "submissions" / "hw5"
@@ -33,30 +34,6 @@ BROKEN = {
 }
 HOSTILE = ["hostile_exit.py", "hostile_os_exit.py", "hostile_patch.py", "hostile_forge.py", "hostile_search.py",
            "hostile_network.py", "hostile_memory.py", "hostile_loop.py", "hostile_fork.py"]
-
-# The grader in a child process: tight limits so hostile ones cost little; prints one line per grading and,
-# at the end, its own peak RSS. The count shows what a resumed run regraded.
-GRADER = r"""
-import json, resource, sys, threading
-from pathlib import Path
-import autograder.assignments.hw5 as hw5
-import autograder.results as results
-from autograder.sandbox import Limits
-hw5.LIMITS = Limits(cpu_s=4, wall_s=20, memory_mb=3072, file_mb=4, nproc=24)
-original = results.grade_submission
-lock = threading.Lock()
-def counted(assignment, path, *args, **kwargs):
-    out = original(assignment, path, *args, **kwargs)
-    with lock:
-        print("graded", Path(path).name, flush=True)
-    return out
-results.grade_submission = counted
-folder, csv_path = Path(sys.argv[1]), Path(sys.argv[2])
-records = results.grade_folder("hw5", folder, csv_path, jobs=2)
-print("done", len(records), flush=True)
-print("maxrss_mb", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, flush=True)
-"""
-
 
 def make_batch(folder: Path, size: int) -> dict[str, str]:
     """`size` submissions: a third hostile, the rest correct, wrong or broken. Returns name -> category."""
@@ -76,32 +53,8 @@ def make_batch(folder: Path, size: int) -> dict[str, str]:
 
 def grader(folder: Path, csv_path: Path, tmp: Path) -> subprocess.Popen:
     env = dict(os.environ, TMPDIR=str(tmp), PYTHONPATH=str(ROOT))
-    return subprocess.Popen([sys.executable, "-c", GRADER, str(folder), str(csv_path)], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
-
-
-def workers_left_in(tmp: Path) -> list[int]:
-    """Sandbox workers of ours still alive: processes whose working folder is under our TMPDIR."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd").startswith(str(tmp)):
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
-
-
-def complete_results(results_dir: Path) -> dict[str, float]:
-    done = {}
-    for path in results_dir.glob("*.json"):
-        try:
-            json.loads(path.read_text())
-        except (json.JSONDecodeError, OSError):
-            continue
-        done[path.stem] = path.stat().st_mtime_ns
-    return done
+    return subprocess.Popen([sys.executable, "-c", GRADER, str(folder), str(csv_path), "tight", "2"], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 @pytest.mark.slow
@@ -128,7 +81,7 @@ def run_batch(tmp_path: Path, categories: dict[str, str], size: int, sandbox_tmp
     first.wait()
     first.stdout.close()
     first.stderr.close()
-    orphans = workers_left_in(sandbox_tmp)
+    orphans = sandbox_workers(sandbox_tmp)
     print(f"sandbox workers still alive after the grader was killed: {len(orphans)}")
     for pid in orphans:  # a killed grader's workers are ours to end
         try:

@@ -21,6 +21,7 @@ from autograder import sandbox
 from autograder.engine import grade_submission
 from autograder.results import NOT_GRADED, grade_folder
 from autograder.sandbox import UID_BASE, UID_SLOTS, InfrastructureError, Limits, run_plan, zygote_workers
+from tests.load_grader import sandbox_workers
 
 HW5 = Path(__file__).parent / "submissions" / "hw5"
 TIGHT = Limits(cpu_s=4, wall_s=15, memory_mb=3072, file_mb=4, nproc=24)
@@ -206,18 +207,6 @@ grade_folder("hw5", Path(sys.argv[1]), Path(sys.argv[2]), jobs=2)
 """
 
 
-def _ours(tmp: Path) -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.readlink(entry / "cwd").startswith(str(tmp)):
-                    pids.append(int(entry.name))
-            except OSError:
-                pass
-    return pids
-
-
 @pytest.mark.parametrize("mode", MODES)
 def test_killed_grader_leaves_no_worker(tmp_path, mode):
     """kill -9 of the grader (alone, not its process group) ends its sleeping workers: PR_SET_PDEATHSIG on
@@ -234,19 +223,19 @@ def test_killed_grader_leaves_no_worker(tmp_path, mode):
     grader = subprocess.Popen([sys.executable, "-c", KILLED_GRADER, str(folder), str(tmp_path / "g.csv")],
                               cwd=ROOT, env=env)
     try:
-        while len(_ours(sandbox_tmp)) < 2 and grader.poll() is None:
+        while len(sandbox_workers(sandbox_tmp)) < 2 and grader.poll() is None:
             time.sleep(0.1)  # polling until both sleepers run
         assert grader.poll() is None
         os.kill(grader.pid, signal.SIGKILL)
         grader.wait()
         for _ in range(100):  # the kernel delivers the parent-death signals at once; allow for a busy machine
-            if not _ours(sandbox_tmp):
+            if not sandbox_workers(sandbox_tmp):
                 break
             time.sleep(0.1)
-        left = _ours(sandbox_tmp)
+        left = sandbox_workers(sandbox_tmp)
         assert not left, f"sandbox workers alive after the grader was killed: {left}"
     finally:
-        for pid in _ours(sandbox_tmp):
+        for pid in sandbox_workers(sandbox_tmp):
             os.kill(pid, signal.SIGKILL)
         shutil.rmtree(sandbox_tmp, ignore_errors=True)
 

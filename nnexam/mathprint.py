@@ -174,8 +174,7 @@ def fmt(value: Any, target: str = "typst") -> str:
     if isinstance(value, (list, tuple)):
         return _array(list(value), target)
     if isinstance(value, dict):
-        parts = [f"{name_text(str(k), target)} = {fmt(v, target)}" for k, v in value.items()]
-        return ", ".join(parts)
+        return ", ".join(named(str(k), v, target) for k, v in value.items())
     if isinstance(value, sp.Basic):
         return expr(value, target)
     if hasattr(value, "tolist"):
@@ -193,10 +192,6 @@ def _decimal_denominator(q: int) -> bool:
     while q % 5 == 0:
         q //= 5
     return q == 1
-
-
-def fmt_rational(value: sp.Rational, target: str) -> str:
-    return expr(value, target)
 
 
 def _is_scalar(v: Any) -> bool:
@@ -422,4 +417,5 @@ def equation(chain: list[Any], target: str) -> str:
 
 
 def named(name: str, value: Any, target: str) -> str:
+    """`name = value` as math."""
     return f"{name_text(name, target)} = {fmt(value, target)}"

@@ -18,7 +18,7 @@ import jinja2
 from solvers.core import Solution, Step
 
 from . import figures
-from .mathprint import equation, escape, fmt, name_text
+from .mathprint import equation, escape, fmt, name_text, named
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -77,7 +77,7 @@ def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     """A step with every value already printed for `target`."""
 
     def lines(values: dict[str, Any]) -> list[str]:
-        return [f"{name_text(k, target)} = {fmt(v, target)}" for k, v in values.items()]
+        return [named(k, v, target) for k, v in values.items()]
 
     table = None
     if step.table is not None:
@@ -233,10 +233,6 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     return render_document(
         "solution", lambda target, sink: solution_context(solution, target, sink, title), fmt_name, output
     )
-
-
-
-
 
 
 __all__ = ["FORMATS", "RenderError", "compile_typst", "render_document", "render_solution",

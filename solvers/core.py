@@ -144,15 +144,3 @@ def _finite_float(value: Any) -> Any:
         return str(value)
     return v if np.isfinite(v) else str(value)
 
-
-def exact_string(value: Any) -> Any:
-    """The exact form of a rational value as a string ("7/16"), recursively over lists."""
-    if isinstance(value, (list, tuple)):
-        return [exact_string(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return exact_string(value.tolist())
-    if isinstance(value, sp.MatrixBase):
-        return [[exact_string(value[i, j]) for j in range(value.cols)] for i in range(value.rows)]
-    if isinstance(value, Fraction):
-        return str(value)
-    return str(sp.nsimplify(value) if isinstance(value, float) else sp.sympify(value))

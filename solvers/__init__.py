@@ -11,7 +11,7 @@ from .core import Figure, Solution, Step, Sym, Table, to_json
 from .errors import NnexamError, ParamError, UnknownKindError
 from .registry import kind_info, kinds, register, solve
 
-_INFRASTRUCTURE = {"core", "errors", "params", "registry", "numeric"}
+_INFRASTRUCTURE = {"core", "errors", "params", "registry", "numeric", "networks", "densities"}  # helpers, not kinds
 
 for _module in pkgutil.iter_modules(__path__):
     if _module.name not in _INFRASTRUCTURE and not _module.name.startswith("_"):

@@ -120,7 +120,6 @@ class Question:
     spec: QuestionSpec
     parts: list[Part]
     context: dict[str, Any] = field(default_factory=dict)
-    attempts: int = 0
 
     @property
     def id(self) -> str:
@@ -253,11 +252,10 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
     for q in assignment.questions:
         fixed = {p.id: copy.deepcopy(p.params) for p in q.parts if p.kind}
         context: dict[str, Any] = {}
-        attempts = 0
         if seed is not None and q.sampler is not None:
             rng = np.random.default_rng([int(seed), q.number])
             try:
-                draw, solutions, attempts = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d, wrap=False))
+                draw, solutions, _ = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d, wrap=False))
             except SamplerError as exc:
                 raise SamplerError(f"{assignment.name} question {q.number}: {exc}") from exc
             context = dict(draw.get(CONTEXT, {}))
@@ -266,7 +264,7 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
             params = fixed
             solutions = _solve_parts(q, params)
         parts = [Part(p, params.get(p.id), solutions.get(p.id)) for p in q.parts]
-        questions.append(Question(q, parts, context, attempts))
+        questions.append(Question(q, parts, context))
     return Variant(assignment, seed, questions, student)
 
 

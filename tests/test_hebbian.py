@@ -3,11 +3,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import ParamError, solve
+from solvers import ParamError, kind_info, solve
 from tests.oracles.optimization import hebbian as oracle
 
-LECTURE = {"points": [[1, 1], [0.9, 1], [1, 1.1], [1, -1], [1.1, -1], [1, -1.1]], "initial_weights": [0.1, 0.1],
-           "learning_rate": 1, "epochs": 1, "output": "sign", "rule": "hebb"}
+LECTURE = kind_info("hebbian").examples["lecture_two_classes"]
 
 
 def test_lecture_two_class_example():
@@ -16,6 +15,7 @@ def test_lecture_two_class_example():
     sol = solve("hebbian", LECTURE)
     weights = [s["weights"] for s in sol.answer["steps"]]
     np.testing.assert_allclose(weights, [[1.1, 1.1], [2, 2.1], [3, 3.2], [2, 4.2], [0.9, 5.2], [-0.1, 6.3]])
+    np.testing.assert_allclose(weights, oracle(LECTURE)["_weights"])
     assert [s["output"] for s in sol.answer["steps"]] == [1, 1, 1, -1, -1, -1]
     assert sol.answer["final_weights_exact"] == ["-1/10", "63/10"]
     w = np.array(sol.answer["final_weights"])

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from solvers import ParamError, solve
+from solvers import ParamError, kind_info, solve
 from tests.oracles.clustering import lloyd as oracle
 
 
@@ -11,7 +11,7 @@ def test_mock_final_question_1():
     # Mock final Q1: start from the 2nd and 3rd points. The seed's key writes the updated centres as
     # "0.99 / 2" stacked over 1, i.e. (0.495, 1) and (-0.495, -1): the truth agrees, and Lloyd stops at
     # the second assignment step.
-    params = {"points": [[-0.01, 1], [1, 1], [0.01, -1], [-1, -1]], "initial_indices": [1, 2]}
+    params = kind_info("lloyd").examples["mock_final_q1"]
     sol = solve("lloyd", params)
     expected = oracle(params)
     np.testing.assert_allclose(sol.answer["final_centers"], expected["final_centers"])

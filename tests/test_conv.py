@@ -4,6 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from solvers import ParamError, solve
+from solvers.conv2d import LECTURE_5X5, LECTURE_RGB
 from tests.oracles.torch_layers import conv1x1_backprop as backprop_oracle
 from tests.oracles.torch_layers import conv2d as oracle
 
@@ -12,20 +13,16 @@ def test_lecture_5x5_filter_second_entry_is_6_not_4():
     # Lecture 12 (seed 002): a 5 x 5 input and the filter sharing the weights [1 -1 0 2] (the transcription
     # prints it as "1 1 / 0 2", but its first entry, -3, only works with -1). The lecture's second entry,
     # "2·1 + 0·(-1) + (-1)·0 + 2·2 = 4", is an arithmetic slip: that sum is 6.
-    params = {"input": [[1, 2, 0, 3, 1], [-1, -1, 2, 0, 1], [1, -1, -1, 0, 1], [3, 1, 2, -1, 1], [1, 4, 0, 1, 2]],
-              "kernel": [[1, -1], [0, 2]]}
-    sol = solve("conv2d", params)
+    sol = solve("conv2d", LECTURE_5X5)
     assert sol.answer["output_shape"] == [4, 4]
     assert sol.answer["output"][0][:2] == [-3.0, 6.0]
-    np.testing.assert_allclose(sol.answer["output"], oracle(params)["output"])
+    np.testing.assert_allclose(sol.answer["output"], oracle(LECTURE_5X5)["output"])
     table = sol.steps[-1].table
     assert table.rows[1][2] == "2·1 + 0·(-1) + (-1)·0 + 2·2" and table.rows[1][3] == 6
 
 
 def test_lecture_rgb_first_entry():
     # Lecture 12's colour example: the first local field is 2 + 7 + 16 = 25 ("= whatever" in the notes).
-    from solvers.conv2d import LECTURE_RGB
-
     sol = solve("conv2d", LECTURE_RGB)
     assert sol.answer["output"][0][0] == 25.0
     np.testing.assert_allclose(sol.answer["output"], oracle(LECTURE_RGB)["output"])

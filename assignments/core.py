@@ -143,7 +143,7 @@ class Variant:
         """The answer key: `{"assignment", "seed", "questions": [{"id", "points", "parts": [...]}]}`; each
         part holds `kind`, `params` and the solver's JSON `answer` (null for written-only parts), plus its
         `id`, `points`, and the `model_answer` text or `code` reference where the part has one."""
-        from .documents import model_answer_text
+        from .documents import model_answer
 
         questions = []
         for q in self.questions:
@@ -153,7 +153,7 @@ class Variant:
                                          "params": to_json(p.params) if p.params is not None else None,
                                          "answer": p.solution.to_json()["answer"] if p.solution else None}
                 if p.spec.answer:
-                    entry["model_answer"] = model_answer_text(self, q, p)
+                    entry["model_answer"] = model_answer(self, q, p, "text")
                 if p.spec.code:
                     entry["code"] = p.spec.code
                 if p.spec.illustrates:

@@ -92,10 +92,6 @@ def model_answer(variant: Variant, q: Question, part: Part, target: str) -> str:
     return env.from_string(part.spec.answer).render(**_template_context(variant, q)).strip()
 
 
-def model_answer_text(variant: Variant, q: Question, part: Part) -> str:
-    return model_answer(variant, q, part, "text")
-
-
 class _SafeSink:
     """A figure sink that leaves out a figure nobody can draw yet instead of failing the document."""
 

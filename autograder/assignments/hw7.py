@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ..references import hw7 as ref
 from ..sandbox import Limits
-from . import Question
-from .modules import module_grade, module_plan
+from .modules import module_question
 
 POINTS = {
     "q1": {"structure": 2, "output": 4, "gradients": 2, "training": 2},
@@ -16,29 +15,13 @@ KM_RUNS = [{"kwargs": {}, "seed": 1}]
 KM_TRAIN = {"steps": 6, "batch": 8, "lr": 4.5, "loss": "mse", "seed": 21}
 AE_RUNS = [{"kwargs": {"enc_mode": 1}, "seed": 2}, {"kwargs": {"enc_mode": 0}, "seed": 3}]
 AE_TRAIN = {"steps": 4, "batch": 8, "lr": 0.1, "loss": "mse", "seed": 31}
-
-
-def _q1_plan():
-    return module_plan("q1", "KMeansNet", KM_RUNS, 784, KM_TRAIN, seed=71)
-
-
-def _q1_grade(view):
-    yield from module_grade(view, ref.KMeansNet, KM_RUNS, [("output", 0, None, "the reconstruction error x - x0")],
-                            KM_TRAIN, "q1")
-
-
-def _q2_plan():
-    return module_plan("q2", "Autoencoder", AE_RUNS, 794, AE_TRAIN, seed=72)
-
-
-def _q2_grade(view):
-    outputs = [("embedding", 0, slice(0, 10), "the embedding z (columns 0-9, enc_mode=1)"),
-               ("reconstruction", 0, slice(10, None), "the reconstruction error f - x (columns 10-793, enc_mode=1)"),
-               ("generation", 1, slice(10, None), "the generated image minus x (enc_mode=0)")]
-    yield from module_grade(view, ref.Autoencoder, AE_RUNS, outputs, AE_TRAIN, "q2")
+AE_OUTPUTS = [("embedding", 0, slice(0, 10), "the embedding z (columns 0-9, enc_mode=1)"),
+              ("reconstruction", 0, slice(10, None), "the reconstruction error f - x (columns 10-793, enc_mode=1)"),
+              ("generation", 1, slice(10, None), "the generated image minus x (enc_mode=0)")]
 
 
 QUESTIONS = [
-    Question("q1", "k-means as a neural network", _q1_plan, _q1_grade),
-    Question("q2", "A noisy autoencoder", _q2_plan, _q2_grade),
+    module_question("q1", "k-means as a neural network", ref.KMeansNet, KM_RUNS, 784,
+                    [("output", 0, None, "the reconstruction error x - x0")], KM_TRAIN, seed=71),
+    module_question("q2", "A noisy autoencoder", ref.Autoencoder, AE_RUNS, 794, AE_OUTPUTS, AE_TRAIN, seed=72),
 ]

@@ -5,6 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..modulecheck import ModuleComparison
+from . import Question
+
+
+def module_question(qid: str, title: str, ref_cls, runs: list[dict], out_width: int,
+                    outputs: list[tuple[str, int, slice | None, str]], train: dict, seed: int) -> Question:
+    """A question on the nn.Module named like `ref_cls`: `module_plan` to probe it, `module_grade` to grade it."""
+    return Question(qid, title, lambda: module_plan(qid, ref_cls.__name__, runs, out_width, train, seed),
+                    lambda view: module_grade(view, ref_cls, runs, outputs, train, qid))
+
+
+def _train_spec(qid: str, train: dict) -> dict:
+    """The training settings with the names of the question's training inputs (labels for a 'ce' loss only)."""
+    return dict(train, data=f"{qid}.data", labels=f"{qid}.labels" if train["loss"] == "ce" else None)
 
 
 def module_plan(qid: str, cls: str, runs: list[dict], out_width: int, train: dict, seed: int):
@@ -15,10 +28,9 @@ def module_plan(qid: str, cls: str, runs: list[dict], out_width: int, train: dic
               f"{qid}.data": rng.uniform(0, 1, (16, 1, 28, 28)).astype(np.float32),
               f"{qid}.labels": rng.integers(0, 10, 16).astype(np.int64)}
     runs = [dict(r, projection=f"{qid}.proj") if i == 0 else r for i, r in enumerate(runs)]
-    train = dict(train, data=f"{qid}.data", labels=f"{qid}.labels" if train["loss"] == "ce" else None)
     return [{"id": "names", "kind": "names", "names": [cls]},
             {"id": "model", "kind": "module", "cls": cls, "seed": seed, "input": f"{qid}.x", "runs": runs,
-             "train": train}], inputs
+             "train": _train_spec(qid, train)}], inputs
 
 
 def module_grade(view, ref_cls, runs: list[dict], outputs: list[tuple[str, int, slice | None, str]], train: dict,
@@ -35,11 +47,6 @@ def module_grade(view, ref_cls, runs: list[dict], outputs: list[tuple[str, int, 
     if last is None or not comparison.structure_ok:
         yield "gradients", 0.0, "not compared: " + (comparison.structure_message or "no output")
     else:
-        yield ("gradients", *map_ok(comparison.gradients(last, 0, view.input("proj"))))
-    train = dict(train, data=f"{qid}.data", labels=f"{qid}.labels" if train["loss"] == "ce" else None)
-    yield ("training", *comparison.training(train))
-
-
-def map_ok(pair):
-    ok, message = pair
-    return float(ok), message
+        ok, message = comparison.gradients(last, 0, view.input("proj"))
+        yield "gradients", float(ok), message
+    yield ("training", *comparison.training(_train_spec(qid, train)))

@@ -10,6 +10,7 @@ address) and the sampling tolerance of each field (0 where the value is computed
   equal size b/k the homework assumes (a cluster of n points moves by a factor proportional to n).
 - `generation_noise`: HW7 Q2's line `z2 = enc_mode*z + (2-enc_mode)*torch.randn(z.shape)`, sampled many
   times for a fixed z: `noise_mean` and `noise_variance` of z2 - enc_mode*z, per coordinate, averaged.
+- `derivative`: the derivative of `function` in `variable` (HW5's phi'), by sympy.
 """
 
 from __future__ import annotations
@@ -98,12 +99,6 @@ def generation_noise(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, 
              "noise_std": 3 * variance ** 0.5 * (2 / n) ** 0.5})
 
 
-CHECKS: dict[str, Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, float]]]] = {
-    "kmeans_network_step": kmeans_network_step,
-    "generation_noise": generation_noise,
-}
-
-
 def derivative(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]]:
     """The derivative of `function` (an expression) in `variable`, e.g. an activation's phi'."""
     P.no_unknown(params, ["function", "variable"])
@@ -117,4 +112,8 @@ def derivative(params: dict[str, Any]) -> tuple[dict[str, Any], dict[str, float]
     return {"function": str(function), "derivative": str(sp.diff(function, symbol))}, {}
 
 
-CHECKS["derivative"] = derivative
+CHECKS: dict[str, Callable[[dict[str, Any]], tuple[dict[str, Any], dict[str, float]]]] = {
+    "kmeans_network_step": kmeans_network_step,
+    "generation_noise": generation_noise,
+    "derivative": derivative,
+}

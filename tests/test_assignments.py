@@ -230,8 +230,8 @@ def test_problem_set_shows_the_code_to_submit_without_leaks(name, expected, tmp_
     text = _pdf_text(tmp_path / "problems.pdf")
     refs = {p.code for q in a.questions for p in q.parts if p.code}
     assert refs, f"{name} should have code parts"
-    wanted = expected | set().union(*(_spec_names(r) for r in refs))
-    assert expected <= wanted
+    wanted = set().union(*(_spec_names(r) for r in refs))
+    assert expected <= wanted, f"specs.py no longer asks {name} for {sorted(expected - wanted)}"
     missing = {n for n in wanted if not re.search(rf"\b{re.escape(n)}\b", text)}
     assert not missing, f"names the autograder calls are missing from {name}'s problems.pdf: {sorted(missing)}"
     assert text.count("Code to submit") >= len(refs) and f"{name}.py" in text and "NotImplementedError" in text

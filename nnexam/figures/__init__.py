@@ -1,6 +1,6 @@
 """Drawers for `solvers.Figure` data: one function per figure kind, registered with `@drawer("kind")`.
 
-Each drawer takes the figure's data and a matplotlib Axes-less context and saves an SVG to the given path.
+Each drawer takes the figure's data and a fresh matplotlib Axes; `draw` saves the result to a file.
 Modules in this package are imported automatically.
 """
 
@@ -44,10 +44,6 @@ def draw(figure: Figure, path: Path) -> Path:
     finally:
         plt.close(fig)
     return path
-
-
-def kinds() -> list[str]:
-    return sorted(_DRAWERS)
 
 
 for _module in pkgutil.iter_modules(__path__):

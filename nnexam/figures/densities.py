@@ -44,10 +44,9 @@ def gan_generator(data: dict[str, Any], ax) -> None:
 @drawer("derived_distribution")
 def derived_distribution(data: dict[str, Any], ax) -> None:
     """data: z, p_z (the input density on its grid), x, p_x (the derived density on its grid)."""
-    ax.plot(np.asarray(data["z"], dtype=float), [np.nan if v is None else v for v in data["p_z"]],
-            color="tab:gray", lw=1.6, ls="--", label="$p_Z(z)$ (input)")
-    ax.plot(np.asarray(data["x"], dtype=float), [np.nan if v is None else v for v in data["p_x"]],
-            color="tab:blue", lw=2, label="$p_X(x)$, $x = f(z)$")
+    _line(ax, np.asarray(data["z"], dtype=float), data["p_z"], color="tab:gray", lw=1.6, ls="--",
+          label="$p_Z(z)$ (input)")
+    _line(ax, np.asarray(data["x"], dtype=float), data["p_x"], color="tab:blue", lw=2, label="$p_X(x)$, $x = f(z)$")
     ax.set_xlabel("z or x")
     ax.legend(loc="best", fontsize=8)
     ax.set_title("Input density and derived density", fontsize=10)

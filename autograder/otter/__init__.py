@@ -55,7 +55,6 @@ class OtterBuild:
     student: Path
     notebook: Path
     script: Path
-    public_tests: Path
     autograder_zip: Path
     points: dict[str, float]
 
@@ -68,7 +67,7 @@ def question_points(assignment: str) -> dict[str, float]:
     return {q.id: float(sum(module.POINTS[q.id].values())) for q in module.QUESTIONS}
 
 
-def build(assignment: str, out: Path, zip_only: bool = False) -> OtterBuild:
+def build(assignment: str, out: Path) -> OtterBuild:
     """Student material in out/student and the Gradescope zip out/ASSIGNMENT-autograder.zip."""
     from .material import write_student
     from .package import build_zip
@@ -76,6 +75,6 @@ def build(assignment: str, out: Path, zip_only: bool = False) -> OtterBuild:
     points = question_points(assignment)
     out = Path(out)
     student = out / "student"
-    paths = write_student(assignment, student) if not zip_only else {}
+    paths = write_student(assignment, student)
     zip_path = build_zip(assignment, points, out / "autograder", out / f"{assignment}-autograder.zip")
-    return OtterBuild(student, paths.get("ipynb"), paths.get("py"), paths.get("tests"), zip_path, points)
+    return OtterBuild(student, paths["ipynb"], paths["py"], zip_path, points)

@@ -5,8 +5,9 @@ run regraded, and the grader's peak RSS (resource.getrusage in the child).
 
     python bench/load.py [--count 500] [--jobs 2] [--kill-at 0.5] [--module-limits]
 
-By default the sandbox limits are tight (4 CPU s, 20 wall s per submission, as in tests/test_load_grading.py)
-so that hostile loops cost little; `--module-limits` keeps hw5's own limits (30 CPU s, 45 wall s).
+By default the sandbox limits are tight (4 CPU s, 20 wall s per submission: tests/load_grader.py's, as in
+tests/test_load_grading.py) so that hostile loops cost little; `--module-limits` keeps hw5's own limits (30 CPU s,
+45 wall s).
 """
 
 from __future__ import annotations

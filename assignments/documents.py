@@ -157,7 +157,7 @@ def write(variant: Variant, outdir: Path, fmt: str = "pdf", documents: tuple[str
     suffix = ".pdf" if fmt == "pdf" else ".tex"
     for doc in documents:
         show = doc == "solutions"
-        path = render_document(f"assignment_{doc}",
+        path = render_document("assignment",
                                lambda target, sink, show=show: document_context(variant, target, sink, show),
                                fmt, outdir / f"{doc}{suffix}")
         written.append(Path(path))

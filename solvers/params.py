@@ -146,21 +146,13 @@ def integer(value: Any, field: str, *, low: int | None = None, high: int | None 
 
 
 def index(value: Any, field: str, size: int, what: str = "item") -> int:
-    """An index counting from 0 into something of `size` items."""
+    """An index counting from 0 into something of `size` items (an int: 1.0 is refused)."""
     if size <= 0:
         raise ParamError(field, f"there is no {what} to index")
-    return integer(value, field, low=0, high=size - 1) if _in_range(value, size) else _bad_index(
-        value, field, size, what
-    )
-
-
-def _in_range(value: Any, size: int) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and 0 <= int(value) < size
-
-
-def _bad_index(value: Any, field: str, size: int, what: str) -> int:
-    integer(value, field)
-    raise ParamError(field, f"index {value} is out of range: there are {size} {what}s, indices 0..{size - 1}")
+    v = integer(value, field)
+    if isinstance(value, float) or not 0 <= v < size:
+        raise ParamError(field, f"index {value} is out of range: there are {size} {what}s, indices 0..{size - 1}")
+    return v
 
 
 def boolean(value: Any, field: str) -> bool:

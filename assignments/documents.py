@@ -92,19 +92,6 @@ def model_answer(variant: Variant, q: Question, part: Part, target: str) -> str:
     return env.from_string(part.spec.answer).render(**_template_context(variant, q)).strip()
 
 
-class _SafeSink:
-    """A figure sink that leaves out a figure nobody can draw yet instead of failing the document."""
-
-    def __init__(self, sink):
-        self.sink = sink
-
-    def add(self, figure):
-        try:
-            return self.sink.add(figure)
-        except KeyError:
-            return None
-
-
 def document_context(variant: Variant, target: str, sink, show_solutions: bool) -> dict[str, Any]:
     a = variant.assignment
     env = environment(a.folder, target)
@@ -126,7 +113,7 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
                 entry["answer"] = model_answer(variant, q, p, target)
                 entry["code"] = escape(p.spec.code or "", target)
                 if p.solution is not None:
-                    entry["solution"] = solution_context(p.solution, target, _SafeSink(sink))
+                    entry["solution"] = solution_context(p.solution, target, sink)
             parts.append(entry)
         questions.append({"number": q.spec.number, "title": escape(q.spec.title, target),
                           "points": points_text(q.spec.points), "intro": texts["intro"], "parts": parts})

@@ -106,6 +106,18 @@ def no_warnings(part: str, *words: str) -> Callable[[dict[str, Any], dict[str, A
     return check
 
 
+def no_relu_kink_1x1(part: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """True when no pre-activation w_c x + b_c of the 1x1-convolution `part` is exactly 0 (ReLU has no
+    derivative there)."""
+
+    def check(draw: dict[str, Any], solutions: dict[str, Any]) -> bool:
+        p = draw[part]
+        x = np.asarray(p["image"], dtype=float)
+        return all(np.all(w * x + b != 0) for w, b in zip(p["w"], p["b"], strict=True))
+
+    return check
+
+
 def is_nice(value: Any, denominators: tuple[int, ...] = (1, 2, 4, 5, 10)) -> bool:
     """True when every number in `value` (nested lists) is a multiple of 1/d for some d in `denominators`."""
     arr = np.asarray(value, dtype=float).ravel()

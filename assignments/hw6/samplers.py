@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assignments.sampling import Constraint, pick, sampler
+from assignments.sampling import Constraint, no_relu_kink_1x1, pick, sampler
 
 
 @sampler("small_convolution", constraints=[
@@ -31,9 +31,7 @@ def _single_max(output, size, stride):
 
 
 @sampler("conv1x1_layer", constraints=[
-    Constraint("no_relu_kink", "no pre-activation is exactly 0", lambda d, s: all(
-        np.all(w * np.asarray(d["a"]["image"], float) + b != 0)
-        for w, b in zip(d["a"]["w"], d["a"]["b"], strict=True))),
+    Constraint("no_relu_kink", "no pre-activation is exactly 0", no_relu_kink_1x1("a")),
 ])
 def conv1x1_layer(rng):
     """A 2x2 integer image, weights in {-2, -1, 1, 2}, integer biases, ReLU, integer upstream gradients."""

@@ -9,7 +9,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from assignments.sampling import Constraint, is_nice, no_warnings, pick, sampler
+from assignments.sampling import Constraint, is_nice, no_relu_kink_1x1, no_warnings, pick, sampler
 
 # Q1: Lloyd's algorithm ---------------------------------------------------------------------------------
 
@@ -85,14 +85,9 @@ def competitive_rounded(rng):
 # Q3: 1x1 convolution backpropagation ---------------------------------------------------------------------
 
 
-def _no_relu_kink(d, s):
-    p = d["b"]
-    x = np.asarray(p["image"], dtype=float)
-    return all(np.all(w * x + b != 0) for w, b in zip(p["w"], p["b"], strict=True))
-
-
 @sampler("conv1x1_example", constraints=[
-    Constraint("no_relu_kink", "no pre-activation is exactly 0 (ReLU has no derivative there)", _no_relu_kink),
+    Constraint("no_relu_kink", "no pre-activation is exactly 0 (ReLU has no derivative there)",
+               no_relu_kink_1x1("b")),
     Constraint("nonzero_weights", "both kernels are nonzero", lambda d, s: all(w != 0 for w in d["b"]["w"])),
     Constraint("some_gradient", "the weight gradient is not all zero",
                lambda d, s: any(abs(v) > 0 for v in np.ravel(s["b"].answer["grad_w"]))),

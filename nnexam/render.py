@@ -206,17 +206,12 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
             sink = FigureSink(Path(tmp))
             source = render_template(template, context_for(target, sink), target)
             return compile_typst(source, Path(tmp), output)
-    if output is not None and target != "text":
-        output.parent.mkdir(parents=True, exist_ok=True)
-        sink = FigureSink(output.parent)
-    else:
-        sink = FigureSink(None)
-    source = render_template(template, context_for(target, sink), target)
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(source, encoding="utf-8")
-        return output
-    return source
+    if output is None:
+        return render_template(template, context_for(target, FigureSink(None)), target)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    sink = FigureSink(output.parent if target != "text" else None)
+    output.write_text(render_template(template, context_for(target, sink), target), encoding="utf-8")
+    return output
 
 
 def render_solution(solution: Solution, fmt_name: str, output: Path | None = None,

@@ -576,8 +576,6 @@ def _compare_expression(claimed: str, truth: Any, ctx: _Context) -> str:
     """'' when the claim agrees with the truth, else a sentence saying how they differ."""
     try:
         value = _evaluate(claimed, ctx)
-    except KeyFormatError:
-        raise
     except (sp.SympifyError, SyntaxError, TypeError, ValueError, AttributeError) as exc:
         raise KeyFormatError(f"{ctx.claim.where}.value", f"cannot read the expression {claimed!r} "
                                                          f"({type(exc).__name__})") from exc

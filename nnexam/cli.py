@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         fail("aborted", 130)
     except click.exceptions.ClickException as exc:
-        fail(exc.format_message() if hasattr(exc, "format_message") else str(exc), exc.exit_code or 2)
+        fail(exc.format_message(), exc.exit_code or EXIT_USER_ERROR)
     except user_errors() as exc:
         if debug:
             raise

@@ -176,3 +176,13 @@ def test_grader_check_in_the_starter_notebook(tmp_path):
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check")]
     texts = [o.get("data", {}).get("text/plain", "") for c in checks for o in c.outputs]
     assert len(texts) == 2 and all("All test cases passed!" in t for t in texts), texts
+
+
+def test_wheel_lands_in_a_relative_output_folder(tmp_path, monkeypatch):
+    # `nnexam otter hw5 -o otter-hw5/` (a relative path, as in the README) once lost the wheel in pip's scratch
+    # folder: "building the nnexam wheel produced no file".
+    from autograder.otter.package import build_wheel
+
+    monkeypatch.chdir(tmp_path)
+    wheel = build_wheel(Path("relative-out"))
+    assert wheel.is_file() and wheel.parent == (tmp_path / "relative-out").resolve()

@@ -45,6 +45,7 @@ def placeholder_test(qid: str, points: float) -> str:
 
 def build_wheel(out_dir: Path) -> Path:
     """A wheel of the installed nnexam packages, built offline; returns its path."""
+    out_dir = out_dir.resolve()  # pip runs in a scratch folder: a relative path would land the wheel there
     dist = importlib.metadata.distribution("nnexam")
     requires = [r for r in (dist.requires or []) if "extra ==" not in r]
     with tempfile.TemporaryDirectory(prefix="nnexam-wheel-") as scratch:

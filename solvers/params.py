@@ -149,8 +149,10 @@ def index(value: Any, field: str, size: int, what: str = "item") -> int:
     """An index counting from 0 into something of `size` items (an int: 1.0 is refused)."""
     if size <= 0:
         raise ParamError(field, f"there is no {what} to index")
+    if isinstance(value, float):
+        raise ParamError(field, f"expected an integer index, got {value!r}")
     v = integer(value, field)
-    if isinstance(value, float) or not 0 <= v < size:
+    if not 0 <= v < size:
         raise ParamError(field, f"index {value} is out of range: there are {size} {what}s, indices 0..{size - 1}")
     return v
 

@@ -17,7 +17,9 @@ import numpy as np
 
 from solvers.errors import NnexamError
 
-from .sandbox import Limits, RunResult, run_plan
+from .frames import MalformedResult, validate
+from .sandbox import InfrastructureError, Limits, RunResult, run_plan
+from .submission import Submission, read_submission
 
 ASSIGNMENTS = ("hw5", "hw6", "hw7")
 REFERENCE_LOCK = threading.Lock()  # torch's global seed: reference runs happen one at a time
@@ -25,6 +27,10 @@ REFERENCE_LOCK = threading.Lock()  # torch's global seed: reference runs happen 
 
 class UnknownAssignmentError(NnexamError):
     """The assignment name is not one the autograder knows."""
+
+
+class GraderFault(InfrastructureError):
+    """The grader itself failed on a submission (not the submission's doing): it is not graded."""
 
 
 @dataclass
@@ -68,27 +74,44 @@ def load_assignment(name: str):
     return importlib.import_module(f"{__package__}.assignments.{name}")
 
 
-def grade_submission(assignment: str, submission: Path, limits: Limits | None = None) -> list[QuestionResult]:
-    """Grade one submission file against every question of `assignment`."""
+def grade_submission(assignment: str, submission: Path | Submission, limits: Limits | None = None,
+                     report: dict | None = None) -> list[QuestionResult]:
+    """Grade one submission (a path, read safely, or a Submission) against every question of `assignment`;
+    `report`, if given, receives the protections that took effect.
+
+    A malformed result from the worker costs the checks that needed it; any other failure of the grader is a
+    GraderFault naming the submission's file (the submission is then not graded, never given a 0)."""
     module = load_assignment(assignment)
+    if not isinstance(submission, Submission):
+        submission = read_submission(Path(submission))
     probes, inputs = [], {}
     for q in module.QUESTIONS:
         q_probes, q_inputs = q.plan()
         probes += [dict(p, id=f"{q.id}.{p['id']}") for p in q_probes]
         inputs.update(q_inputs)  # keys already start with the question id
-    run = run_plan(Path(submission), {"probes": probes}, inputs, limits or module.LIMITS)
+    plan = {"probes": probes, "notebook": submission.notebook}
+    run = run_plan(submission.source, plan, inputs, limits or module.LIMITS)
+    if report is not None:
+        report.update(run.protections)
+    kinds = {p["id"]: p["kind"] for p in probes}
     results = []
     for q in module.QUESTIONS:
-        view = RunView(run, q.id, inputs)
+        view = RunView(run, q.id, inputs, kinds, submission)
         checks = [Check(name, pts) for name, pts in module.POINTS[q.id].items()]
         by_name = {c.name: c for c in checks}
         if not view.imported:
             for c in checks:
                 c.message = view.import_message()
         else:
-            with REFERENCE_LOCK:
-                for name, fraction, message in q.grade(view):
-                    by_name[name].fraction, by_name[name].message = fraction, message
+            try:
+                with REFERENCE_LOCK:
+                    for name, fraction, message in q.grade(view):
+                        by_name[name].fraction, by_name[name].message = float(fraction), message
+            except InfrastructureError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the grader's own failure, reported with the file
+                raise GraderFault(f"{submission.name}: the grader failed on {q.id} "
+                                  f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})") from exc
         _gate_signatures(checks)
         results.append(QuestionResult(q.id, q.title, checks))
     return results
@@ -104,33 +127,57 @@ def _gate_signatures(checks: list[Check]) -> None:
 
 
 class RunView:
-    """One question's view of a worker run: its probes' results, with a reason whenever one is missing."""
+    """One question's view of a worker run: its probes' results, validated, with a reason whenever one is
+    missing or malformed. Messages name the student's own file (and, for a notebook, the cell)."""
 
-    def __init__(self, run: RunResult, qid: str, inputs: dict[str, np.ndarray]):
-        self.run, self.qid, self.inputs = run, qid, inputs
+    def __init__(self, run: RunResult, qid: str, inputs: dict[str, np.ndarray], kinds: dict[str, str],
+                 submission: Submission):
+        self.run, self.qid, self.inputs, self.kinds, self.submission = run, qid, inputs, kinds, submission
+
+    def _import_meta(self) -> dict | None:
+        frame = self.run.frames.get("__import__")
+        if frame is None:
+            return None
+        meta = frame[0]
+        if meta.get("ok") is True:
+            return {"ok": True}
+        try:
+            return validate("call", meta, {})
+        except MalformedResult:
+            return {"ok": False, "error": "unknown error", "line": None}
 
     @property
     def imported(self) -> bool:
-        meta = self.run.frames.get("__import__", ({}, {}))[0]
-        return bool(meta.get("ok"))
+        meta = self._import_meta()
+        return bool(meta and meta["ok"])
 
     def import_message(self) -> str:
-        meta = self.run.frames.get("__import__")
+        meta = self._import_meta()
         if meta is not None:
-            return f"your file could not be imported: {meta[0].get('error', 'unknown error')}"
-        return f"your file could not be imported: {(self.run.problems or [self.run.why_stopped()])[0]}"
+            return f"{self.submission.name} could not be imported: {self.error_text(meta)}"
+        return f"{self.submission.name} could not be imported: {(self.run.problems or [self.run.why_stopped()])[0]}"
+
+    def error_text(self, meta: dict) -> str:
+        where = self.submission.where(meta.get("line"))
+        return meta["error"] + (f" ({where})" if where else "")
 
     def input(self, key: str) -> np.ndarray:
         return self.inputs[f"{self.qid}.{key}"]
 
     def get(self, probe_id: str) -> tuple[dict | None, dict, str]:
-        """(meta, arrays, problem): meta is None when the probe failed or never reported."""
-        frame = self.run.frames.get(f"{self.qid}.{probe_id}")
+        """(meta, arrays, problem): meta is None when the probe failed, never reported, or sent results that do
+        not fit its kind's schema."""
+        full = f"{self.qid}.{probe_id}"
+        frame = self.run.frames.get(full)
         if frame is None:
-            return None, {}, self.run.why_stopped()
+            return None, {}, (self.run.problems or [self.run.why_stopped()])[0]
         meta, arrays = frame
-        if not meta.get("ok"):
-            return None, {}, f"your code raised {meta.get('error', 'an error')}"
+        try:
+            meta = validate(self.kinds[full], meta, arrays)
+        except MalformedResult as exc:
+            return None, {}, f"your code sent results the grader cannot use ({exc})"
+        if not meta["ok"]:
+            return None, {}, f"your code raised {self.error_text(meta)}"
         return meta, arrays, ""
 
 
@@ -140,8 +187,11 @@ def ordinal(n: int) -> str:
 
 
 def compare(name: str, got, expected, atol: float = 1e-6, rtol: float = 1e-4) -> tuple[bool, str]:
-    """(equal, message) for arrays; shapes must agree up to squeezed unit axes."""
+    """(equal, message) for arrays; shapes must agree up to squeezed unit axes. A value that is not finite
+    never matches; an expected value that is not finite is the grader's fault (GraderFault)."""
     expected = np.asarray(expected, dtype=np.float64)
+    if not np.all(np.isfinite(expected)):
+        raise GraderFault(f"the expected value of {name} is not finite")
     if got is None:
         return False, f"{name} is missing"
     got = np.asarray(got, dtype=np.float64)

@@ -1,10 +1,19 @@
 """Starts the worker inside its sandbox. Run by `sandbox.py` as `python -I -S launcher.py STATUS_FD RESULT_FD`.
 
-Reads one JSON line of configuration from stdin (the token line behind it is left for the worker), then, as
-far as the system allows: new mount, network and PID namespaces; tmpfs over every hidden path (the project,
-home folders, /tmp, the submissions and results folders), with only the Python installation and the private
-folder bound back; a private /proc; resource limits; an unprivileged uid/gid; then it execs the worker.
-It writes which protections took effect, as one JSON line, on STATUS_FD. Standard library only.
+Reads one JSON line of configuration from stdin (the token line behind it is left for the worker), then applies
+every protection the system allows and records which took effect:
+
+- its run's cgroup (memory over all its processes, a process count), joined before anything else;
+- new mount, network, PID and IPC namespaces (as root; otherwise inside a new user namespace when the kernel
+  lets unprivileged users have one);
+- in a mount namespace: tmpfs over every hidden path (the project, home folders, /tmp, every top-level folder
+  that is not the system's), with only the Python installation and the run's folder bound back; then the
+  grader's own packages inside the Python installation masked (nnexam installed from a wheel lives in the same
+  site-packages as numpy); a private /proc, a private size-limited /dev/shm, and a size-limited tmpfs as the
+  worker's scratch folder;
+- resource limits, an unprivileged uid/gid of the run's own, no new privileges, death with the parent.
+
+It writes the report, one JSON line, on STATUS_FD and execs the worker. Standard library only.
 """
 
 import ctypes
@@ -13,8 +22,10 @@ import os
 import resource
 import sys
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000
+CLONE_NEWNS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = (0x00020000, 0x08000000, 0x10000000,
+                                                                        0x20000000, 0x40000000)
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 8, 4096, 16384, 1 << 18
+NAMESPACES = ((CLONE_NEWNS, "mount"), (CLONE_NEWNET, "network"), (CLONE_NEWPID, "pid"), (CLONE_NEWIPC, "ipc"))
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 
@@ -62,6 +73,58 @@ def hide_paths(hidden, keep):
     return done
 
 
+def mask_paths(paths):
+    """Make each path unreadable in this mount namespace: an empty mode-000 tmpfs over a folder, /dev/null over
+    a file. Used for the grader's own packages inside a kept folder (site-packages)."""
+    done = []
+    for path in paths:
+        if os.path.islink(path) or not os.path.exists(path):
+            continue
+        if os.path.isdir(path):
+            mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, "mode=000,size=4k")
+        else:
+            mount("/dev/null", path, None, MS_BIND)
+        done.append(path)
+    return done
+
+
+def private_mounts(config, report, uid):
+    """In the mount namespace: /proc of the PID namespace, a private /dev/shm and the scratch tmpfs."""
+    if "pid" in report["namespaces"]:
+        mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    limits = config["limits"]
+    owner = f",uid={uid},gid={uid}" if uid is not None else ""
+    if os.path.isdir("/dev/shm"):
+        mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, f"mode=1777,size={limits['shm_mb']}m")
+        report["shm"] = f"private, {limits['shm_mb']} MiB"
+    mount("tmpfs", config["workdir"], "tmpfs", MS_NOSUID | MS_NODEV,
+          f"mode=700,size={limits['disk_mb']}m{owner}")
+    report["scratch"] = f"tmpfs, {limits['disk_mb']} MiB"
+
+
+def write_id_map(kind, inside, outside):
+    if kind == "gid":
+        with open("/proc/self/setgroups", "w") as fh:
+            fh.write("deny")
+    with open(f"/proc/self/{kind}_map", "w") as fh:
+        fh.write(f"{inside} {outside} 1")
+
+
+def user_namespace(report):
+    """Not root: a new user namespace (own uid mapped to itself) with mount, network, PID and IPC namespaces
+    inside, where the kernel allows unprivileged user namespaces; else only what needs none (nothing)."""
+    uid, gid = os.getuid(), os.getgid()
+    flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWPID | CLONE_NEWIPC
+    if not unshare(flags):
+        return
+    try:
+        write_id_map("uid", uid, uid)
+        write_id_map("gid", gid, gid)
+    except OSError as exc:
+        report["userns_error"] = str(exc)
+    report["namespaces"] += ["user", "mount", "network", "pid", "ipc"]
+
+
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
 
@@ -87,22 +150,39 @@ def mirror_exit(status):
     os._exit(code & 0xFF)
 
 
+def join_cgroup(config, report):
+    """Move this process (and so every process it starts) into the run's cgroup, prepared by the grader."""
+    joined = []
+    for procs in config.get("cgroup_procs") or []:
+        try:
+            with open(procs, "w") as fh:
+                fh.write(str(os.getpid()))
+            joined.append(procs)
+        except OSError as exc:
+            report.setdefault("cgroup_error", str(exc))
+    if joined:
+        report["cgroup"] = joined
+
+
 def enter(config, status_fd, result_fd):
     """Sandbox the calling process and return in the process that must run the worker.
 
-    New namespaces where possible (with a PID namespace this process forks the namespace's init, waits for it
-    and mirrors its exit; the init returns from here), hidden paths, a private /proc, resource limits, the
-    unprivileged uid/gid of this run, death with the parent (re-armed after setuid), the private folder as
-    working directory. The report of what took effect goes to STATUS_FD, which is then closed.
+    The run's cgroup first; then new namespaces where possible (with a PID namespace this process forks the
+    namespace's init, waits for it and mirrors its exit; the init returns from here), hidden and masked paths,
+    private /proc, /dev/shm and scratch folder, resource limits, the unprivileged uid/gid of this run, death
+    with the parent (re-armed after setuid), the scratch folder as working directory. The report of what took
+    effect goes to STATUS_FD, which is then closed.
     """
-    report = {"namespaces": [], "hidden": [], "user": None, "limits": config["limits"]}
+    report = {"namespaces": [], "hidden": [], "masked": [], "user": None, "limits": config["limits"]}
     is_root = os.geteuid() == 0
+    uid = config.get("uid") if is_root else None
+    join_cgroup(config, report)
     if is_root:
-        for flag, name in ((CLONE_NEWNS, "mount"), (CLONE_NEWNET, "network"), (CLONE_NEWPID, "pid")):
+        for flag, name in NAMESPACES:
             if unshare(flag):
                 report["namespaces"].append(name)
-    elif unshare(CLONE_NEWUSER | CLONE_NEWNET):
-        report["namespaces"] += ["user", "network"]
+    else:
+        user_namespace(report)
     if "pid" in report["namespaces"]:
         child = os.fork()
         if child:
@@ -114,8 +194,8 @@ def enter(config, status_fd, result_fd):
     if "mount" in report["namespaces"]:
         try:
             report["hidden"] = hide_paths(config["hide"], config["keep"])
-            if "pid" in report["namespaces"]:
-                mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            report["masked"] = mask_paths(config.get("mask", []))
+            private_mounts(config, report, uid)
         except OSError as exc:
             report["mount_error"] = str(exc)
     limits = config["limits"]
@@ -123,11 +203,12 @@ def enter(config, status_fd, result_fd):
                         ("RLIMIT_FSIZE", limits["file_mb"] << 20), ("RLIMIT_NOFILE", 64),
                         ("RLIMIT_CORE", 0), ("RLIMIT_NPROC", limits["nproc"])):
         resource.setrlimit(getattr(resource, name), (value, value))
-    if is_root and config.get("uid") is not None:
+    os.umask(0o077)
+    if uid is not None:
         os.setgroups([])
         os.setgid(config["gid"])
-        os.setuid(config["uid"])
-        report["user"] = config["uid"]
+        os.setuid(uid)
+        report["user"] = uid
     die_with_parent()  # setuid cleared it
     LIBC.prctl(ctypes.c_int(PR_SET_NO_NEW_PRIVS), ctypes.c_ulong(1), ctypes.c_ulong(0), ctypes.c_ulong(0),
                ctypes.c_ulong(0))
@@ -142,7 +223,7 @@ def main():
     die_with_parent(config.get("parent"))
     enter(config, status_fd, result_fd)
     python = config["python"]
-    os.execve(python, [python, "-I", "worker.py", str(result_fd)], config["env"])
+    os.execve(python, [python, "-I", config["worker"], str(result_fd), config["infolder"]], config["env"])
 
 
 if __name__ == "__main__":

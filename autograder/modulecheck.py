@@ -1,18 +1,28 @@
-"""Grading an nn.Module question: match the student's layers to the reference's, copy the weights, compare.
+"""Grading an nn.Module question with weights the grader draws, never the student's own.
 
-Layers are matched in the order the forward pass calls them (leaf modules holding parameters or buffers),
-so attribute names and registration order don't matter; parameters outside such layers (KMeansNet's
-`centers`) are matched by shape. The reference, carrying the student's own weights, is run on the same
-input with the same seeds; its outputs, each layer's input and output, and the gradients of a random
-projection of the output are compared with the student's.
+The reference model is run once per question on several weight sets that the grader draws (its own
+initialisation under fixed seeds, with constant parameters and batch-norm statistics randomised so that no layer
+is an identity); these weight sets travel to the worker as inputs and are loaded into the student's module,
+its layers matched to the reference's in the order the forward pass first calls them (so attribute names and
+registration order don't matter; parameters outside layers, such as KMeansNet's `centers`, are matched by
+shape). The student's outputs, each layer call's input and output (copied when produced), the gradients of a
+random projection of the output, and the loss curve of a few SGD steps are compared with the reference's on
+the same weights, input and seeds. A wrong architecture earns only what it really computes, and a value that
+is not finite is never within tolerance.
 """
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import torch
 
-from .engine import RunView, compare, ordinal
+from .engine import GraderFault, RunView, compare, ordinal
+
+WEIGHT_SETS = 2
+_CACHE: dict[tuple, Reference] = {}
+_CACHE_LOCK = threading.Lock()
 
 
 def leaves(model: torch.nn.Module) -> list[torch.nn.Module]:
@@ -20,174 +30,165 @@ def leaves(model: torch.nn.Module) -> list[torch.nn.Module]:
             and not list(m.children()) and (list(m.parameters(recurse=False)) or list(m.buffers(recurse=False)))]
 
 
+def close(name: str, got, expected) -> tuple[bool, str]:
+    """`compare` with a float32 tolerance that scales with the values: sums over hundreds of products are
+    reordered by another style of code or another thread count, so errors of 1e-5 of the largest value are
+    rounding, not a mistake."""
+    scale = float(np.max(np.abs(expected))) if np.size(expected) else 0.0
+    return compare(name, got, expected, atol=1e-6 + 2e-5 * scale, rtol=1e-4)
+
+
 def describe(kind: str, shapes: list[tuple]) -> str:
     return f"{kind}({', '.join('x'.join(map(str, s)) for s in shapes)})"
 
 
-class ModuleComparison:
-    """The reference model loaded with the student's weights, ready to be run like the student's was."""
+def match_params(own: dict[str, list[int]], reference: dict[str, list[int]]) -> dict[str, str] | None:
+    """{own name: reference name}: the same name and shape, else the first unused reference parameter of that
+    shape; None if one is left unmatched. The worker loads weights by the same rule (worker.match_params)."""
+    mapping, used = {}, set()
+    for name, shape in own.items():
+        if reference.get(name) == shape:
+            mapping[name] = name
+            used.add(name)
+    for name, shape in own.items():
+        if name not in mapping:
+            other = next((r for r, s in reference.items() if s == shape and r not in used), None)
+            if other is None:
+                return None
+            mapping[name] = other
+            used.add(other)
+    return mapping
 
-    def __init__(self, ref_cls, view: RunView, probe_id: str):
-        self.view = view
-        self.meta, self.arrays, self.problem = view.get(probe_id)
-        self.ref = ref_cls()
-        self.ref_leaves = leaves(self.ref)
-        self.mapping: dict[int, int] = {}  # reference leaf -> student leaf
-        self.structure_ok, self.structure_message = (False, self.problem) if self.meta is None else self._match()
 
-    def _student_shapes(self, i: int) -> tuple[str, list[tuple]]:
-        info = self.meta["leaves"][i]
-        return info["type"], [tuple(self.arrays[f"l{i}.p.{n}"].shape) for n in info["params"]]
+class Reference:
+    """The reference module's behaviour on the grader's weight sets, computed once per question.
 
-    def _ref_calls(self, x, kwargs, seed) -> tuple[torch.Tensor, list]:
-        index = {id(m): i for i, m in enumerate(self.ref_leaves)}
-        calls = []
-        handles = [m.register_forward_hook(lambda mod, inp, out: calls.append(
-            (index[id(mod)], next((a for a in inp if isinstance(a, torch.Tensor)), None), out)))
-            for m in self.ref_leaves]
+    `descriptor` and `inputs()` are what the worker needs to load the same weights; `outputs[w][r]`,
+    `calls[w][r]` (leaf index, input, output per layer call), `grads[w]` and `losses` are the expected values.
+    """
+
+    def __init__(self, ref_cls, qid: str, x: np.ndarray, runs: list[dict], projection: np.ndarray,
+                 train: dict | None, data: dict[str, np.ndarray], seed: int):
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # as in the worker: the same order of every sum
         try:
-            torch.manual_seed(seed)
-            out = self.ref(x, **kwargs)
+            self._build(ref_cls, qid, x, runs, projection, train, data, seed)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _build(self, ref_cls, qid, x, runs, projection, train, data, seed) -> None:
+        self.ref_cls, self.qid = ref_cls, qid
+        self.model = ref_cls()
+        self.leaves = leaves(self.model)
+        self.model.eval()
+        self.order = self._first_calls(torch.as_tensor(x))
+        in_leaves = {id(p) for m in self.leaves for p in m.parameters(recurse=False)}
+        self.free = [(n, p) for n, p in self.model.named_parameters() if id(p) not in in_leaves]
+        self.descriptor = {
+            "leaves": [{"type": type(self.leaves[i]).__name__,
+                        "params": {n: list(p.shape) for n, p in self.leaves[i].named_parameters(recurse=False)}}
+                       for i in self.order],
+            "free": {n: list(p.shape) for n, p in self.free}}
+        self.weight_sets = [self._draw(seed * 1000 + w) for w in range(WEIGHT_SETS)]
+        self.outputs, self.calls, self.grads = [], [], []
+        for weights in self.weight_sets:
+            self._load(weights)
+            outs, calls, grads = [], [], {}
+            for r, run in enumerate(runs):
+                out, made = self._forward(torch.as_tensor(x), run)
+                if r == 0:
+                    self.model.zero_grad()
+                    (out * torch.as_tensor(projection)).sum().backward()
+                    grads = {(k, n): p.grad.numpy().copy() for k, i in enumerate(self.order)
+                             for n, p in self.leaves[i].named_parameters(recurse=False)}
+                    grads |= {("free", n): p.grad.numpy().copy() for n, p in self.free}
+                outs.append(out.detach().numpy().copy())
+                calls.append(made)
+            self.outputs.append(outs)
+            self.calls.append(calls)
+            self.grads.append(grads)
+        self.losses = self._train(train, data) if train else None
+        for values in (*self.outputs, *self.grads, [self.losses] if train else []):
+            for value in (values.values() if isinstance(values, dict) else values):
+                if not np.all(np.isfinite(value)):
+                    raise GraderFault(f"the reference {ref_cls.__name__} computed non-finite values")
+
+    def _first_calls(self, x) -> list[int]:
+        order, index = [], {id(m): i for i, m in enumerate(self.leaves)}
+        handles = [m.register_forward_hook(lambda mod, inp, out: order.append(index[id(mod)])) for m in self.leaves]
+        try:
+            with torch.no_grad():
+                self.model(x)
         finally:
             for h in handles:
                 h.remove()
-        return out, calls
+        return list(dict.fromkeys(order))
 
-    def _match(self) -> tuple[bool, str]:
-        self.ref.eval()
-        x = torch.as_tensor(self.view.input("x"))
+    def _draw(self, seed: int) -> dict[str, np.ndarray]:
+        """A weight set: a fresh reference initialised under `seed`, constant parameters (batch-norm scale and
+        shift, zero biases) and float buffers (running statistics) replaced by random values."""
+        torch.manual_seed(seed)
+        fresh = self.ref_cls()
+        rng = np.random.default_rng(seed)
+        mods = leaves(fresh)
+        weights = {}
+        for k, i in enumerate(self.order):
+            for n, p in mods[i].named_parameters(recurse=False):
+                value = p.detach().numpy().copy()
+                if value.size > 1 and np.ptp(value) == 0:
+                    value = value + rng.normal(0, 0.3, value.shape).astype(value.dtype)
+                weights[f"l{k}.p.{n}"] = value
+            for n, b in mods[i].named_buffers(recurse=False):
+                if b.is_floating_point():
+                    low, high = (0.5, 1.5) if "var" in n else (-0.5, 0.5)
+                    weights[f"l{k}.b.{n}"] = rng.uniform(low, high, tuple(b.shape)).astype(np.float32)
+        in_leaves = {id(p) for m in mods for p in m.parameters(recurse=False)}
+        for n, p in fresh.named_parameters():
+            if id(p) not in in_leaves:
+                weights[f"free.{n}"] = p.detach().numpy().copy()
+        return weights
+
+    def _load(self, weights: dict[str, np.ndarray]) -> None:
         with torch.no_grad():
-            _, ref_calls = self._ref_calls(x, {}, 0)
-        ref_order = [c[0] for c in ref_calls]
-        student_order = self.meta["runs"][0]["calls"]
-        for k in range(max(len(ref_order), len(student_order))):
-            if k >= len(student_order):
-                r = self.ref_leaves[ref_order[k]]
-                want = describe(type(r).__name__, [tuple(p.shape) for p in r.parameters(recurse=False)])
-                return False, f"your forward pass calls {len(student_order)} layers with parameters; the " \
-                              f"statement's calls {len(ref_order)} (the {ordinal(k + 1)} should be {want})"
-            if k >= len(ref_order):
-                kind, shapes = self._student_shapes(student_order[k])
-                return False, f"your forward pass calls an extra layer: {describe(kind, shapes)}"
-            r = self.ref_leaves[ref_order[k]]
-            rkind, rshapes = type(r).__name__, [tuple(p.shape) for p in r.parameters(recurse=False)]
-            skind, sshapes = self._student_shapes(student_order[k])
-            if sorted(rshapes) != sorted(sshapes) or (rkind != skind and rshapes == [] and sshapes == []):
-                return False, (f"the {ordinal(k + 1)} layer your forward pass calls is {describe(skind, sshapes)};"
-                               f" the statement's is {describe(rkind, rshapes)}")
-            if self.mapping.get(ref_order[k], student_order[k]) != student_order[k]:
-                return False, f"the {ordinal(k + 1)} layer call reuses a layer the statement does not reuse"
-            self.mapping[ref_order[k]] = student_order[k]
-        ref_free = [(n, p) for n, p in self.ref.named_parameters()
-                    if not any(p is q for m in self.ref_leaves for q in m.parameters(recurse=False))]
-        student_free = {n: self.arrays[f"free.{n}"] for n in self.meta["free"]}
-        self.free_mapping = {}
-        for name, p in ref_free:
-            match = next((n for n, a in student_free.items() if a.shape == tuple(p.shape)
-                          and n not in self.free_mapping.values()), None)
-            if match is None:
-                return False, f"no parameter of shape {'x'.join(map(str, p.shape))} (the statement's {name})"
-            self.free_mapping[name] = match
-        ref_count = sum(p.numel() for p in self.ref.parameters())
-        if self.meta["n_params"] != ref_count:
-            return False, f"your model has {self.meta['n_params']} parameters; the statement's has {ref_count}"
-        self._copy_weights()
-        return True, f"{len(ref_order)} layers with parameters, called in the statement's order; " \
-                     f"{ref_count} parameters"
+            for k, i in enumerate(self.order):
+                for n, p in self.leaves[i].named_parameters(recurse=False):
+                    p.copy_(torch.as_tensor(weights[f"l{k}.p.{n}"]))
+                for n, b in self.leaves[i].named_buffers(recurse=False):
+                    if f"l{k}.b.{n}" in weights:
+                        b.copy_(torch.as_tensor(weights[f"l{k}.b.{n}"]))
+            for n, p in self.free:
+                p.copy_(torch.as_tensor(weights[f"free.{n}"]))
 
-    def _copy_weights(self) -> None:
-        with torch.no_grad():
-            for r, s in self.mapping.items():
-                module, info = self.ref_leaves[r], self.meta["leaves"][s]
-                own = [(n, self.arrays[f"l{s}.p.{n}"]) for n in info["params"]]
-                for name, p in module.named_parameters(recurse=False):
-                    source = dict(own).get(name)
-                    if source is None or source.shape != tuple(p.shape):
-                        source = next(a for _, a in own if a.shape == tuple(p.shape))
-                    p.copy_(torch.as_tensor(source))
-                for name, b in module.named_buffers(recurse=False):
-                    key = f"l{s}.b.{name}"
-                    if key in self.arrays and self.arrays[key].shape == tuple(b.shape):
-                        b.copy_(torch.as_tensor(self.arrays[key]))
-            for name, student_name in self.free_mapping.items():
-                dict(self.ref.named_parameters())[name].copy_(torch.as_tensor(self.arrays[f"free.{student_name}"]))
+    def _forward(self, x, run: dict):
+        index = {id(m): i for i, m in enumerate(self.leaves)}
+        made = []
 
-    def layer_name(self, k: int, order: list[int]) -> str:
-        module = self.ref_leaves[order[k]]
-        kind = type(module).__name__
-        nth = sum(1 for j in order[:k + 1] if type(self.ref_leaves[j]).__name__ == kind)
-        return f"the {ordinal(nth)} {kind} (layer call {k + 1})"
+        def hook(mod, inp, out):
+            first = next((a for a in inp if isinstance(a, torch.Tensor)), None)
+            made.append((index[id(mod)], None if first is None else first.detach().clone().numpy(),
+                         out.detach().clone().numpy() if isinstance(out, torch.Tensor) else None))
 
-    def run(self, r: int, kwargs: dict, seed: int, projection: np.ndarray | None = None,
-            select: slice | None = None, label: str = "the output") -> tuple[bool, str, torch.Tensor | None]:
-        """Compare run r of the student's probe with the reference on the same input and seed."""
-        if not self.structure_ok:
-            return False, "not compared: " + self.structure_message, None
-        x = torch.as_tensor(self.view.input("x"))
-        self.ref.eval()
-        self.ref.zero_grad()
-        out, calls = self._ref_calls(x, kwargs, seed)
-        got = self.arrays.get(f"r{r}.out")
-        part = (lambda a: a[:, select]) if select is not None else (lambda a: a)
-        ok, message = compare(label, None if got is None else part(got), part(out.detach().numpy()))
-        if not ok:
-            order = [c[0] for c in calls]
-            for k, (_, first, output) in enumerate(calls):
-                for what, ref_value in (("input", first), ("output", output)):
-                    student = self.arrays.get(f"r{r}.c{k}.{'in' if what == 'input' else 'out'}")
-                    if student is None or not isinstance(ref_value, torch.Tensor):
-                        continue
-                    same, detail = compare(f"the {what} of {self.layer_name(k, order)}", student,
-                                           ref_value.detach().numpy())
-                    if not same:
-                        return False, detail + f"; so {message}", out
-            return False, message + " (every layer with parameters agrees: look at the steps between them)", out
-        return True, message, out
+        handles = [m.register_forward_hook(hook) for m in self.leaves]
+        try:
+            self.model.eval()
+            torch.manual_seed(run["seed"])
+            out = self.model(x, **run.get("kwargs", {}))
+        finally:
+            for h in handles:
+                h.remove()
+        return out, made
 
-    def gradients(self, out: torch.Tensor, r: int, projection: np.ndarray) -> tuple[bool, str]:
-        (out * torch.as_tensor(projection)).sum().backward()
-        order = list(self.mapping)
-        for k, ref_index in enumerate(order):
-            s = self.mapping[ref_index]
-            info = self.meta["leaves"][s]
-            for name, p in self.ref_leaves[ref_index].named_parameters(recurse=False):
-                student_name = name if name in info["params"] else next(
-                    n for n in info["params"] if self.arrays[f"l{s}.p.{n}"].shape == tuple(p.shape))
-                ok, message = compare(f"the gradient of {name} of {self.layer_name(k, order)}",
-                                      self.arrays.get(f"r{r}.g{s}.{student_name}"), p.grad.numpy())
-                if not ok:
-                    return False, message
-        for name, student_name in getattr(self, "free_mapping", {}).items():
-            p = dict(self.ref.named_parameters())[name]
-            ok, message = compare(f"the gradient of {name}", self.arrays.get(f"r{r}.gfree.{student_name}"),
-                                  p.grad.numpy())
-            if not ok:
-                return False, message
-        return True, "the gradients of every parameter match"
-
-    def training(self, train: dict) -> tuple[float, str]:
-        """Train the reference (student's initial weights) like the worker trained the student's model."""
-        if self.meta is None:
-            return 0.0, self.problem
-        losses = self.arrays.get("train.losses")
-        if losses is None or losses.ndim != 1 or len(losses) != train["steps"] or not np.all(np.isfinite(losses)):
-            return 0.0, "training did not produce a finite loss at every step"
-        falls = losses[-3:].mean() < losses[:3].mean()
-        if not self.structure_ok:
-            return (0.5 if falls else 0.0), f"the loss {'falls' if falls else 'does not fall'} " \
-                                            f"({losses[0]:.4g} -> {losses[-1]:.4g}); not compared with the " \
-                                            "reference because the structure differs"
-        self._copy_weights()
-        self.ref.train()
-        opt = torch.optim.SGD(self.ref.parameters(), lr=train["lr"])
-        data = torch.as_tensor(self.view.inputs[train["data"]])
-        labels = torch.as_tensor(self.view.inputs[train["labels"]]) if train.get("labels") else None
-        ref_losses = []
+    def _train(self, train: dict, data: dict[str, np.ndarray]) -> np.ndarray:
+        self._load(self.weight_sets[0])
+        self.model.train()
+        opt = torch.optim.SGD(self.model.parameters(), lr=train["lr"])
+        images = torch.as_tensor(data["data"])
+        labels = torch.as_tensor(data["labels"])
+        losses = []
         for step in range(train["steps"]):
-            start = (step * train["batch"]) % len(data)
-            xb = data[start:start + train["batch"]]
+            start = (step * train["batch"]) % len(images)
             torch.manual_seed(train["seed"] + step)
-            out = self.ref(xb)
+            out = self.model(images[start:start + train["batch"]])
             if train["loss"] == "ce":
                 loss = torch.nn.functional.cross_entropy(out, labels[start:start + train["batch"]])
             else:
@@ -195,8 +196,145 @@ class ModuleComparison:
             opt.zero_grad()
             loss.backward()
             opt.step()
-            ref_losses.append(float(loss.detach()))
-        ref_losses = np.array(ref_losses)
+            losses.append(float(loss.detach()))
+        self.model.eval()
+        return np.array(losses)
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The weight sets as worker inputs: `<qid>.w<set>.l<k>.p.<name>` for the k-th layer first called."""
+        return {f"{self.qid}.w{w}.{key}": value for w, weights in enumerate(self.weight_sets)
+                for key, value in weights.items()}
+
+    def prefixes(self) -> list[str]:
+        return [f"{self.qid}.w{w}" for w in range(WEIGHT_SETS)]
+
+    def layer_name(self, k: int, calls: list) -> str:
+        """The k-th layer call, named like `the 2nd Linear (layer call 6)`."""
+        kind = type(self.leaves[calls[k][0]]).__name__
+        nth = sum(1 for c in calls[:k + 1] if type(self.leaves[c[0]]).__name__ == kind)
+        return f"the {ordinal(nth)} {kind} (layer call {k + 1})"
+
+
+def reference(key: tuple, build) -> Reference:
+    """The cached Reference for `key`, built once (`build()`) and shared by every submission of a batch."""
+    with _CACHE_LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = build()
+        return _CACHE[key]
+
+
+class ModuleComparison:
+    """One submission's module probe against the Reference: structure, outputs, gradients, training."""
+
+    def __init__(self, ref: Reference, view: RunView, probe_id: str):
+        self.ref, self.view = ref, view
+        self.meta, self.arrays, self.problem = view.get(probe_id)
+        self.structure_ok, self.structure_message = (False, self.problem) if self.meta is None else self._match()
+
+    def _match(self) -> tuple[bool, str]:
+        ref = self.ref
+        runs = self.meta["runs"]
+        student_order = runs[0]["calls"] if runs else self.meta["order"]
+        ref_order = [c[0] for c in ref.calls[0][0]]
+        leaves = self.meta["leaves"]
+        mapping, back = {}, {}
+        for k in range(max(len(ref_order), len(student_order))):
+            if k >= len(student_order):
+                r = ref.leaves[ref_order[k]]
+                want = describe(type(r).__name__, [tuple(p.shape) for p in r.parameters(recurse=False)])
+                return False, f"your forward pass calls {len(student_order)} layers with parameters; the " \
+                              f"statement's calls {len(ref_order)} (the {ordinal(k + 1)} should be {want})"
+            info = leaves[student_order[k]]
+            sshapes = [tuple(s) for s in info["params"].values()]
+            if k >= len(ref_order):
+                return False, f"your forward pass calls an extra layer: {describe(info['type'], sshapes)}"
+            r = ref.leaves[ref_order[k]]
+            rkind, rshapes = type(r).__name__, [tuple(p.shape) for p in r.parameters(recurse=False)]
+            if sorted(rshapes) != sorted(sshapes) or (rkind != info["type"] and rshapes == [] and sshapes == []):
+                return False, (f"the {ordinal(k + 1)} layer your forward pass calls is "
+                               f"{describe(info['type'], sshapes)}; the statement's is {describe(rkind, rshapes)}")
+            s = student_order[k]
+            if mapping.setdefault(ref_order[k], s) != s or back.setdefault(s, ref_order[k]) != ref_order[k]:
+                return False, f"the {ordinal(k + 1)} layer call reuses a layer differently from the statement"
+        for name, shape in ref.descriptor["free"].items():
+            if shape not in self.meta["free"].values():
+                return False, f"no parameter of shape {'x'.join(map(str, shape))} (the statement's {name})"
+        ref_count = sum(p.numel() for p in ref.model.parameters())
+        if self.meta["n_params"] != ref_count:
+            return False, f"your model has {self.meta['n_params']} parameters; the statement's has {ref_count}"
+        if "load_error" in self.meta:
+            return False, f"the grader's weights could not be loaded into your layers: {self.meta['load_error']}"
+        return True, f"{len(ref_order)} layers with parameters, called in the statement's order; " \
+                     f"{ref_count} parameters"
+
+    def output(self, r: int, select: slice | None, label: str) -> tuple[bool, str]:
+        """Run r's output on every weight set; on the first, a mismatch is traced to the first layer call whose
+        input or output differs."""
+        if not self.structure_ok:
+            return False, "not compared: " + self.structure_message
+        part = (lambda a: a[:, select] if a.ndim == 2 else a) if select is not None else (lambda a: a)
+        for w in range(WEIGHT_SETS):
+            got = self.arrays.get(f"w{w}.r{r}.out")
+            expected = self.ref.outputs[w][r]
+            ok, message = close(label, None if got is None else part(got), part(expected))
+            if ok:
+                continue
+            if w > 0:
+                return False, f"{message} (with the grader's {ordinal(w + 1)} set of weights)"
+            cause = self._first_divergence(r)
+            return False, cause + message if cause else \
+                message + " (every layer with parameters agrees: look at the steps between them)"
+        return True, f"{label} matches on {WEIGHT_SETS} sets of weights drawn by the grader"
+
+    def _first_divergence(self, r: int) -> str:
+        calls = self.ref.calls[0][r]
+        for k, (_, first, output) in enumerate(calls):
+            for what, ref_value in (("input", first), ("output", output)):
+                student = self.arrays.get(f"w0.r{r}.c{k}.{'in' if what == 'input' else 'out'}")
+                if student is None or ref_value is None:
+                    continue
+                same, detail = close(f"the {what} of {self.ref.layer_name(k, calls)}", student, ref_value)
+                if not same:
+                    return detail + "; so "
+        return ""
+
+    def gradients(self) -> tuple[bool, str]:
+        if not self.structure_ok:
+            return False, "not compared: " + self.structure_message
+        order = self.meta["order"]
+        calls = self.ref.calls[0][0]
+        for w in range(WEIGHT_SETS):
+            for k, i in enumerate(order):
+                own = self.meta["leaves"][i]["params"]
+                mapping = match_params(own, self.ref.descriptor["leaves"][k]["params"]) or {}
+                for student_name, ref_name in mapping.items():
+                    first_call = next(j for j, c in enumerate(calls) if c[0] == self.ref.order[k])
+                    ok, message = close(f"the gradient of {ref_name} of {self.ref.layer_name(first_call, calls)}",
+                                          self.arrays.get(f"w{w}.r0.g{i}.{student_name}"),
+                                          self.ref.grads[w][(k, ref_name)])
+                    if not ok:
+                        return False, message
+            mapping = match_params(self.meta["free"], self.ref.descriptor["free"]) or {}
+            for student_name, ref_name in mapping.items():
+                ok, message = close(f"the gradient of {ref_name}", self.arrays.get(f"w{w}.r0.gfree.{student_name}"),
+                                      self.ref.grads[w][("free", ref_name)])
+                if not ok:
+                    return False, message
+        return True, f"the gradients of every parameter match on {WEIGHT_SETS} sets of weights"
+
+    def training(self, steps: int) -> tuple[float, str]:
+        """The student's module trained from the grader's first weight set, like the reference was."""
+        if self.meta is None:
+            return 0.0, self.problem
+        losses = self.arrays.get("train.losses")
+        if losses is None or losses.ndim != 1 or len(losses) != steps or not np.all(np.isfinite(losses)):
+            return 0.0, "training did not produce a finite loss at every step"
+        falls = losses[-3:].mean() < losses[:3].mean()
+        if not self.structure_ok:
+            return (0.5 if falls else 0.0), f"the loss {'falls' if falls else 'does not fall'} " \
+                                            f"({losses[0]:.4g} -> {losses[-1]:.4g}); not compared with the " \
+                                            "reference because the structure differs"
+        ref_losses = self.ref.losses
         close = np.allclose(losses, ref_losses, rtol=0.05, atol=0.02 * abs(ref_losses[0]) + 1e-6)
         curve = f"{losses[0]:.4g} -> {losses[-1]:.4g} (reference {ref_losses[0]:.4g} -> {ref_losses[-1]:.4g})"
         if falls and close:

@@ -1,17 +1,18 @@
 """Run a submission's probes in a separate, limited process and collect the plain arrays it returns.
 
-`run_plan` writes the submission, `worker.py`, `plan.json` and `inputs.npz` into a private folder, starts
-`launcher.py` (which sandboxes itself, see there, then execs the worker), and reads the result frames from a
-pipe until the worker ends or the wall-clock limit passes, when the whole process group is killed. Frames
-must start with this run's random token; each is an npz loaded with allow_pickle=False and only numeric
-arrays are accepted. What the submission prints goes to a file of which only a short tail is kept, as text.
+`run_plan` writes the worker, the submission, `plan.json` and `inputs.npz` into a run folder readable by the
+run's uid only, prepares the run's cgroup (or its fallback), starts `launcher.py` (which sandboxes itself, see
+there, then execs the worker) or asks the zygote to fork one, and reads the result frames from a pipe until the
+worker ends or the wall-clock limit passes, when every process of the run is killed. Frames must start with
+this run's random token and are decoded as hostile data (`frames.py`). What the submission prints goes to a file
+of which only a short tail is kept, as text. After the run, whatever its uid left behind is removed; folders and
+cgroups left by a grader that was killed are removed by the next one.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
 import json
 import os
 import secrets
@@ -20,10 +21,8 @@ import shutil
 import signal
 import socket
 import stat
-import struct
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import threading
 import time
@@ -34,19 +33,27 @@ import numpy as np
 
 from solvers.errors import NnexamError
 
+from . import isolation
+from .frames import decode_frames
+
 HERE = Path(__file__).resolve().parent
 MAX_RESULT_BYTES = 64 << 20
+WATCH_S = 0.25  # how often the fallback limits (no cgroup) are checked
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Resource limits of one worker: CPU seconds, wall seconds, address space, file size, processes."""
+    """Resource limits of one run: CPU seconds and address space per process, wall seconds, memory over all of
+    the run's processes, file size, processes, the scratch folder and /dev/shm (MiB)."""
 
     cpu_s: int = 60
     wall_s: float = 90.0
     memory_mb: int = 4096
     file_mb: int = 16
     nproc: int = 64
+    total_memory_mb: int = 3072
+    disk_mb: int = 64
+    shm_mb: int = 16
 
 
 @dataclass
@@ -57,15 +64,19 @@ class RunResult:
     exit_code: int | None = None
     output_tail: str = ""
     problems: list[str] = field(default_factory=list)
+    stopped_for: str = ""  # a limit over all of the run's processes that the grader enforced
 
     def why_stopped(self) -> str:
         """One line on how the worker ended, for feedback when results are missing."""
         if self.timed_out:
             return "your code was stopped: it ran past the time limit"
+        if self.stopped_for:
+            return f"your code was stopped: {self.stopped_for}"
         code = self.exit_code
         if code is not None and code < 0:
             name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
-            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (likely the memory limit)"}.get(name, "")
+            hint = {"SIGXCPU": " (CPU time limit)", "SIGKILL": " (likely the memory limit)",
+                    "SIGXFSZ": " (file size limit)"}.get(name, "")
             return f"your code was killed by {name}{hint}"
         if code not in (0, None):
             return f"the worker ended with exit status {code} (your code exited, crashed or ran out of memory)"
@@ -124,10 +135,11 @@ def sandbox_base() -> Path:
 
 
 @contextlib.contextmanager
-def sandbox_uid():
+def sandbox_uid(clean: bool = True):
     """A uid no other sandbox uses while this one runs (a flock per uid, shared by every grader process on
-    the machine), so that RLIMIT_NPROC, which counts processes per uid, is this sandbox's alone. None when
-    not root (no uid switch)."""
+    the machine), so that RLIMIT_NPROC, which counts processes per uid, is this sandbox's alone; what it left in
+    shared temporary folders and SysV IPC is removed before and after (`clean`, needed without namespaces).
+    None when not root (no uid switch)."""
     if os.geteuid() != 0:
         yield None
         return
@@ -143,23 +155,17 @@ def sandbox_uid():
             os.close(fd)
             continue
         try:
+            isolation.kill_uid(uid)  # a killed grader's run may have left one
+            if clean:
+                isolation.remove_leftovers(uid)
             yield uid
         finally:
-            _kill_uid(uid)
+            isolation.kill_uid(uid)
+            if clean:
+                isolation.remove_leftovers(uid)
             os.close(fd)
         return
     raise InfrastructureError(f"all {UID_SLOTS} sandbox uids are in use")
-
-
-def _kill_uid(uid: int) -> None:
-    """End whatever still runs as `uid` (a process that left the sandbox's process group and namespace)."""
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                if os.stat(f"/proc/{entry}").st_uid == uid:
-                    os.kill(int(entry), signal.SIGKILL)
-            except (OSError, ValueError):
-                pass
 
 
 class Zygote:
@@ -251,6 +257,7 @@ def zygote_workers():
     the thread that started it)."""
     global _ZYGOTE
     zygote = None
+    isolation.prepare_host()  # before the zygote imports anything as root: its forks drop to other uids
     if os.environ.get("NNEXAM_ZYGOTE", "1") != "0":
         try:
             zygote = Zygote(_worker_env("/"))
@@ -274,13 +281,7 @@ def _worker_env(home: str) -> dict[str, str]:
 
 
 def _keep_paths() -> list[str]:
-    paths = {sys.base_prefix, sys.prefix, sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
-             str(Path(sys.executable).resolve().parent)}
-    for module in ("numpy", "torch"):
-        spec = __import__("importlib.util").util.find_spec(module)
-        if spec and spec.origin:
-            paths.add(str(Path(spec.origin).resolve().parent.parent))
-    return sorted(paths)
+    return isolation.python_paths()
 
 
 # Top-level folders a worker may see (the system); every other one is hidden behind an empty tmpfs, with the
@@ -312,6 +313,7 @@ class _Spawned:
             [sys.executable, "-I", "-S", str(HERE / "launcher.py"), str(status_w), str(result_w)],
             stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, pass_fds=(status_w, result_w),
             start_new_session=True, env={"PATH": "/usr/bin:/bin"}, cwd="/")
+        self.pid = self.proc.pid
         self.proc.stdin.write(json.dumps(config).encode() + b"\n" + token + b"\n")
         self.proc.stdin.close()
 
@@ -331,6 +333,11 @@ class _Forked:
     def __init__(self, zygote: Zygote, config: dict, token: bytes, status_w: int, result_w: int, log):
         self.zygote = zygote
         self.id = zygote.start(config, token, [result_w, status_w, log.fileno()])
+        self.pid = None  # the zygote reports it (its own session)
+
+    @property
+    def session(self) -> int | None:
+        return self.zygote.messages.get(self.id, {}).get("pid")
 
     def kill(self) -> None:
         self.zygote.kill(self.id)
@@ -342,40 +349,82 @@ class _Forked:
         return ended, code
 
 
-def run_plan(submission: Path, plan: dict, inputs: dict[str, np.ndarray], limits: Limits = Limits(),
+def run_plan(submission: bytes | Path, plan: dict, inputs: dict[str, np.ndarray], limits: Limits = Limits(),
              hide: list[str] | None = None) -> RunResult:
-    """Run the worker on `submission` with `plan`; returns the frames it sent, keyed by probe id.
+    """Run the worker on `submission` (its Python source, or a file read safely) with `plan`; returns the
+    frames it sent, keyed by probe id.
 
     Raises InfrastructureError when the worker could not start (before the submission was imported).
     """
+    if not isinstance(submission, bytes):
+        from .submission import read_bytes
+
+        submission = read_bytes(Path(submission))
     base = sandbox_base()
-    with sandbox_uid() as uid:
-        return _run(submission, plan, inputs, limits, hide, base, uid)
+    host = isolation.prepare_host()
+    with _SWEPT_LOCK:
+        if base not in _SWEPT:
+            _SWEPT.add(base)
+            isolation.sweep(base)
+            isolation.sweep_cgroups()
+    with sandbox_uid(clean=not isolation.namespaces_available()) as uid:
+        return _run(submission, plan, inputs, limits, hide, base, uid, host)
 
 
-def _run(submission, plan, inputs, limits, hide, base: Path, uid: int | None) -> RunResult:
+_SWEPT: set[Path] = set()
+_SWEPT_LOCK = threading.Lock()
+
+
+def _prepare_folder(private: Path, source: bytes, plan: dict, inputs: dict, uid: int | None) -> tuple[Path, Path]:
+    """private/in (worker, submission, plan, inputs: readable by the run's uid only, written by nobody else)
+    and private/work (the run's scratch folder, its own)."""
+    infolder, work = private / "in", private / "work"
+    infolder.mkdir(mode=0o700)
+    work.mkdir(mode=0o700)
+    shutil.copyfile(HERE / "worker.py", infolder / "worker.py")
+    (infolder / "submission.py").write_bytes(source)
+    (infolder / "plan.json").write_text(json.dumps(plan))
+    np.savez(infolder / "inputs.npz", **inputs)
+    if uid is not None:
+        for path in infolder.iterdir():
+            os.chown(path, 0, uid)
+            os.chmod(path, 0o640)
+        os.chown(infolder, 0, uid)
+        os.chmod(infolder, 0o750)
+        os.chown(work, uid, uid)
+        os.chmod(private, 0o711)
+    return infolder, work
+
+
+def _run(source: bytes, plan, inputs, limits: Limits, hide, base: Path, uid: int | None, host: dict) -> RunResult:
     private = Path(tempfile.mkdtemp(prefix="nnexam-grader-", dir=base))
     os.chmod(private, 0o700)
-    work = private / "work"
-    work.mkdir()
-    shutil.copyfile(submission, work / "submission.py")
-    shutil.copyfile(HERE / "worker.py", work / "worker.py")
-    (work / "plan.json").write_text(json.dumps(plan))
-    np.savez(work / "inputs.npz", **inputs)
-    if uid is not None:
-        for path in (work, *work.iterdir()):
-            os.chown(path, uid, uid)
-        os.chmod(private, 0o711)
-    token = secrets.token_hex(16).encode()
-    config = {"workdir": str(work), "python": sys.executable, "limits": limits.__dict__ | {},
-              "uid": uid, "gid": uid, "parent": os.getpid(),
-              "hide": _hidden_paths(hide or []), "keep": _keep_paths() + [str(work)],
-              "env": _worker_env(str(work))}
+    in_use = isolation.hold(private)
+    cgroup = None
+    try:
+        infolder, work = _prepare_folder(private, source, plan, inputs, uid)
+        cgroup = isolation.RunCgroup.create(f"run-{private.name}", limits.total_memory_mb, limits.nproc)
+        token = secrets.token_hex(16).encode()
+        config = {"workdir": str(work), "worker": str(infolder / "worker.py"), "infolder": str(infolder),
+                  "python": sys.executable, "limits": limits.__dict__ | {}, "uid": uid, "gid": uid,
+                  "parent": os.getpid(), "hide": _hidden_paths(hide or []), "keep": _keep_paths() + [str(private)],
+                  "mask": isolation.secret_paths(), "cgroup_procs": cgroup.procs if cgroup else [],
+                  "env": _worker_env(str(work))}
+        return _execute(config, token, limits, private, work, uid, cgroup, host)
+    finally:
+        if cgroup is not None:
+            cgroup.close()
+        os.close(in_use)
+        shutil.rmtree(private, ignore_errors=True)
+
+
+def _execute(config, token, limits: Limits, private: Path, work: Path, uid, cgroup, host) -> RunResult:
     result_r, result_w = os.pipe()
     status_r, status_w = os.pipe()
     log_path = private / "output.log"
     result = RunResult()
     zygote = _ZYGOTE if _ZYGOTE is not None and _ZYGOTE.alive else None
+    started = time.monotonic()
     try:
         with open(log_path, "wb") as log:
             try:
@@ -384,8 +433,9 @@ def _run(submission, plan, inputs, limits, hide, base: Path, uid: int | None) ->
             finally:
                 os.close(result_w)
                 os.close(status_w)
-        data = _read_until(result_r, time.monotonic() + limits.wall_s, result)
-        if result.timed_out:
+        watch = None if cgroup else _fallback_watch(limits, uid, proc, work, result)
+        data = _read_until(result_r, started + limits.wall_s, result, watch)
+        if result.timed_out or result.stopped_for:
             proc.kill()
         ended, code = proc.wait(max(1.0, limits.wall_s / 10))
         if not ended:
@@ -393,9 +443,18 @@ def _run(submission, plan, inputs, limits, hide, base: Path, uid: int | None) ->
             proc.kill()
             ended, code = proc.wait(30.0)
         result.exit_code = code
+        if cgroup is not None and cgroup.oom_killed():
+            result.stopped_for = (f"it used more than {limits.total_memory_mb} MiB of memory over all its "
+                                  "processes")
         status = _read_all(status_r)
-        result.protections = json.loads(status.splitlines()[0]) if status.strip() else {}
-        _parse_frames(data, token, result)
+        try:
+            report = json.loads(status.splitlines()[0]) if status.strip() else {}
+        except ValueError:
+            report = {}
+        result.protections = report | {"host": host, "memory": "cgroup" if cgroup else "polled by the grader",
+                                       "cgroup": bool(cgroup)}
+        frames, problems = decode_frames(data, token, started + limits.wall_s + 10)
+        result.frames, result.problems = frames, result.problems + problems
         result.output_tail = log_path.read_bytes()[-2000:].decode("utf-8", "replace")
     finally:
         for fd in (result_r, status_r):
@@ -403,13 +462,28 @@ def _run(submission, plan, inputs, limits, hide, base: Path, uid: int | None) ->
                 os.close(fd)
             except OSError:
                 pass
-        shutil.rmtree(private, ignore_errors=True)
     if "__ready__" not in result.frames:
         last = next((ln for ln in reversed(result.output_tail.splitlines()) if ln.strip()), "no output")
         how = "ran past the time limit" if result.timed_out else f"exit status {result.exit_code}"
         raise InfrastructureError(f"the sandbox could not start the worker ({how}; "
-                                  f"{'no' if not result.protections else 'a'} sandbox report): {last[:300]}")
+                                  f"{'no' if not result.protections.get('limits') else 'a'} sandbox report): "
+                                  f"{last[:300]}")
     return result
+
+
+def _fallback_watch(limits: Limits, uid: int | None, proc, work: Path, result: RunResult):
+    """Without a cgroup: a check, called every WATCH_S, of the memory over all the run's processes and of its
+    scratch folder on disk; it names the limit passed, or returns ''."""
+
+    def check() -> str:
+        pids = isolation.processes_of(uid, proc.pid or getattr(proc, "session", None))
+        if isolation.private_memory_mb(pids) > limits.total_memory_mb:
+            return f"it used more than {limits.total_memory_mb} MiB of memory over all its processes"
+        if isolation.folder_mb(str(work)) > limits.disk_mb:
+            return f"it wrote more than {limits.disk_mb} MiB into its folder"
+        return ""
+
+    return check
 
 
 def _kill(proc: subprocess.Popen) -> None:
@@ -426,14 +500,22 @@ def _read_all(fd: int) -> str:
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def _read_until(fd: int, deadline: float, result: RunResult) -> bytes:
+def _read_until(fd: int, deadline: float, result: RunResult, watch=None) -> bytes:
     chunks, size = [], 0
+    next_watch = time.monotonic()
     while True:
-        left = deadline - time.monotonic()
+        now = time.monotonic()
+        left = deadline - now
         if left <= 0:
             result.timed_out = True
             break
-        ready, _, _ = select.select([fd], [], [], min(left, 1.0))
+        if watch is not None and now >= next_watch:
+            next_watch = now + WATCH_S
+            reason = watch()
+            if reason:
+                result.stopped_for = reason
+                break
+        ready, _, _ = select.select([fd], [], [], min(left, WATCH_S if watch else 1.0))
         if not ready:
             continue
         chunk = os.read(fd, 1 << 20)
@@ -445,32 +527,3 @@ def _read_until(fd: int, deadline: float, result: RunResult) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _parse_frames(data: bytes, token: bytes, result: RunResult) -> None:
-    """Frames are token + 8-byte length + npz; anything else ends the parse and is reported."""
-    pos, head = 0, len(token) + 8
-    while pos < len(data):
-        if data[pos:pos + len(token)] != token or len(data) - pos < head:
-            result.problems.append("the result stream was corrupted; later results were ignored")
-            return
-        (length,) = struct.unpack(">Q", data[pos + len(token):pos + head])
-        payload = data[pos + head:pos + head + length]
-        pos += head + length
-        if len(payload) != length:
-            result.problems.append("the last result was cut short")
-            return
-        try:
-            with np.load(io.BytesIO(payload), allow_pickle=False) as npz:
-                arrays = {key: npz[key] for key in npz.files}
-            meta = json.loads(arrays.pop("__meta__").tobytes().decode())
-        except Exception:  # noqa: BLE001 - any malformed frame is refused the same way
-            result.problems.append("a result frame was not a valid npz of numbers; ignored")
-            continue
-        if not isinstance(meta, dict) or not isinstance(meta.get("id"), str):
-            continue
-        if any(a.dtype.kind not in "biuf" for a in arrays.values()):
-            result.problems.append("a result held non-numeric arrays; ignored")
-            continue
-        if meta["id"] not in result.frames:  # the first frame for an id wins
-            result.frames[meta["id"]] = (meta, arrays)

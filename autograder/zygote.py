@@ -35,6 +35,26 @@ torch.set_num_threads(1)
 HERE = Path(__file__).resolve().parent
 
 
+def warm_up():
+    """Run the layer kinds and the optimizer step of the homework once, so that what torch loads lazily on
+    first use (the optimizer's compile-time checks, the convolution kernels) is loaded before the forks."""
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.BatchNorm2d(2),
+                                torch.nn.Dropout(0.1), torch.nn.MaxPool2d(2), torch.nn.Upsample(scale_factor=2,
+                                mode="bicubic"), torch.nn.ConvTranspose2d(2, 1, 3), torch.nn.Flatten(),
+                                torch.nn.Linear(64, 3), torch.nn.BatchNorm1d(3), torch.nn.Softmax(dim=1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    for mode in (model.train, model.eval):
+        mode()
+        loss = torch.nn.functional.mse_loss(model(torch.rand(2, 1, 8, 8)), torch.zeros(2, 3))
+        loss = loss + torch.nn.functional.cross_entropy(model(torch.rand(2, 1, 8, 8)), torch.tensor([0, 1]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+
+
+warm_up()
+
+
 def load(name):
     spec = importlib.util.spec_from_file_location(f"_nnexam_sandbox_{name}", HERE / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
@@ -70,7 +90,7 @@ def child(sock, config, token, fds, zygote_pid):
         os.environ.update(config["env"])
         tempfile.tempdir = None  # computed again from the run's TMPDIR (its private folder), not the zygote's
         sys.argv = ["worker.py"]
-        WORKER.main(result_fd, token)
+        WORKER.main(result_fd, token, config["infolder"])
     except BaseException:  # noqa: B036 - nothing may return into the zygote's loop
         import traceback
 

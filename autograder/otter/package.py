@@ -61,7 +61,8 @@ def build_wheel(out_dir: Path) -> Path:
         (project / "pyproject.toml").write_text(
             '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n\n'
             f'[project]\nname = "nnexam"\nversion = "{dist.version}"\nrequires-python = ">=3.11"\n'
-            f"dependencies = [\n{deps}\n]\n\n[tool.setuptools.packages.find]\n"
+            f"dependencies = [\n{deps}\n]\n\n[project.scripts]\nnnexam = \"nnexam.cli:main\"\n\n"
+            "[tool.setuptools.packages.find]\n"
             f"include = {json.dumps([p + '*' for p in PACKAGES])}\n\n"
             '[tool.setuptools.package-data]\n"*" = ["**/*"]\n')
         out_dir.mkdir(parents=True, exist_ok=True)

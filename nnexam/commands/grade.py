@@ -19,40 +19,44 @@ from solvers.errors import NnexamError
               help="For a folder: the grades CSV (one results JSON per submission goes next to it).")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True,
               help="Submissions graded at the same time (each in its own sandboxed worker).")
-def command(assignment: str, submission: Path, fmt: str, output: Path | None, jobs: int) -> None:
-    """Grade SUBMISSION (a .py file) or every .py in a folder against ASSIGNMENT (hw5, hw6, hw7).
+@click.option("--name", default=None, help="The file name to use in feedback (default: SUBMISSION's own).")
+def command(assignment: str, submission: Path, fmt: str, output: Path | None, jobs: int, name: str | None) -> None:
+    """Grade SUBMISSION (a .py file or a .ipynb notebook) or every one in a folder against ASSIGNMENT (hw5, hw6,
+    hw7).
 
     \b
     Examples:
       nnexam grade hw7 kmeans_and_autoencoder.py --format json
+      nnexam grade hw5 my_hw5.ipynb
       nnexam grade hw5 submissions/ -o grades.csv          # resumes: unchanged files are not regraded
     """
     from autograder.engine import load_assignment
-    from autograder.results import NOT_GRADED, grade_folder, gradescope
+    from autograder.results import NOT_GRADED, REFUSED, grade_folder, gradescope, submissions_in
 
     load_assignment(assignment)
-    if submission.is_dir():
+    if submission.is_dir() and not submission.is_symlink():
         if output is None:
             raise click.UsageError("grading a folder needs -o grades.csv")
         from rich.progress import Progress
 
-        files = list(submission.glob("*.py"))
+        files = submissions_in(submission)
         with Progress(transient=True) as progress:
             task = progress.add_task(f"grading {assignment}", total=len(files))
             records = grade_folder(assignment, submission, output, jobs=jobs,
                                    progress=lambda _: progress.advance(task))
         failed = [r for r in records if r.get("status") == NOT_GRADED]
-        click.echo(f"graded {len(records) - len(failed)} submissions: {output}", err=True)
+        refused = [r for r in records if r.get("status") == REFUSED]
+        for record in refused:
+            click.echo(f"nnexam: refused: {record['error']}", err=True)
+        click.echo(f"graded {len(records) - len(failed) - len(refused)} submissions: {output}", err=True)
         if failed:
             raise NnexamError(f"{len(failed)} submission(s) not graded (infrastructure error, not the students'; "
                               f"run the command again to grade them): {failed[0]['error']}")
         return
-    if submission.suffix != ".py":
-        raise NnexamError(f"{submission}: expected a .py file (export a notebook with `jupyter nbconvert --to "
-                          "script`) or a folder of them")
     from autograder.engine import grade_submission
+    from autograder.submission import read_submission
 
-    result = gradescope(grade_submission(assignment, submission))
+    result = gradescope(grade_submission(assignment, read_submission(submission, name)))
     if fmt == "json":
         click.echo(json.dumps(result, indent=2))
         return

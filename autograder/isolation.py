@@ -21,7 +21,6 @@ the limit.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import importlib.util
 import os
@@ -210,28 +209,37 @@ def _remove(path: str, info: os.stat_result) -> None:
         pass
 
 
-IPC_RMID = 0
+IPC_KINDS = (("shm", 7), ("sem", 4), ("msg", 7))  # /proc/sysvipc/<kind>: the column of the owner's uid
+REMOVE_IPC = """
+import ctypes, sys
+libc = ctypes.CDLL(None)
+for kind, ident in zip(sys.argv[1::2], sys.argv[2::2]):
+    ident = int(ident)
+    {"shm": lambda: libc.shmctl(ident, 0, None), "sem": lambda: libc.semctl(ident, 0, 0),
+     "msg": lambda: libc.msgctl(ident, 0, None)}[kind]()
+"""
 
 
 def _remove_ipc(uid: int) -> list[str]:
     """SysV shared memory, semaphores and message queues owned by `uid` (outside an IPC namespace they outlive
-    the process that made them)."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    removed = []
-    for kind, uid_column, remove in (
-            ("shm", 7, lambda i: libc.shmctl(i, IPC_RMID, None)),
-            ("sem", 4, lambda i: libc.semctl(i, 0, IPC_RMID)),
-            ("msg", 7, lambda i: libc.msgctl(i, IPC_RMID, None))):
+    the process that made them). Removed by a process running as `uid`: without CAP_SYS_ADMIN, only an owner
+    may remove them."""
+    found = []
+    for kind, column in IPC_KINDS:
         try:
             rows = Path(f"/proc/sysvipc/{kind}").read_text().splitlines()[1:]
         except OSError:
             continue
-        for row in rows:
-            fields = row.split()
-            if len(fields) > uid_column and fields[uid_column] == str(uid):
-                remove(int(fields[1]))
-                removed.append(f"sysv {kind} {fields[1]}")
-    return removed
+        found += [(kind, row.split()[1]) for row in rows if len(row.split()) > column
+                  and row.split()[column] == str(uid)]
+    if found:
+        args = [value for pair in found for value in pair]
+        try:
+            subprocess.run([sys.executable, "-I", "-S", "-c", REMOVE_IPC, *args], user=uid, group=uid,
+                           extra_groups=[], capture_output=True, timeout=30, cwd="/")
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return [f"sysv {kind} {ident}" for kind, ident in found]
 
 
 # ---- stale folders of a killed grader -----------------------------------------------------------------------------

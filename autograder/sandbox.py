@@ -433,7 +433,7 @@ def _execute(config, token, limits: Limits, private: Path, work: Path, uid, cgro
             finally:
                 os.close(result_w)
                 os.close(status_w)
-        watch = None if cgroup else _fallback_watch(limits, uid, proc, work, result)
+        watch = _cgroup_watch(limits, cgroup) if cgroup else _fallback_watch(limits, uid, proc, work)
         data = _read_until(result_r, started + limits.wall_s, result, watch)
         if result.timed_out or result.stopped_for:
             proc.kill()
@@ -443,9 +443,8 @@ def _execute(config, token, limits: Limits, private: Path, work: Path, uid, cgro
             proc.kill()
             ended, code = proc.wait(30.0)
         result.exit_code = code
-        if cgroup is not None and cgroup.oom_killed():
-            result.stopped_for = (f"it used more than {limits.total_memory_mb} MiB of memory over all its "
-                                  "processes")
+        if cgroup is not None and not result.stopped_for:
+            result.stopped_for = watch()
         status = _read_all(status_r)
         try:
             report = json.loads(status.splitlines()[0]) if status.strip() else {}
@@ -471,14 +470,24 @@ def _execute(config, token, limits: Limits, private: Path, work: Path, uid, cgro
     return result
 
 
-def _fallback_watch(limits: Limits, uid: int | None, proc, work: Path, result: RunResult):
+def _memory_passed(limits: Limits) -> str:
+    return f"it used more than {limits.total_memory_mb} MiB of memory over all its processes"
+
+
+def _cgroup_watch(limits: Limits, cgroup):
+    """With a cgroup: a check, called every WATCH_S, that stops the run once the kernel has killed one of its
+    processes for the cgroup's memory limit (the others would otherwise run on)."""
+    return lambda: _memory_passed(limits) if cgroup.oom_killed() else ""
+
+
+def _fallback_watch(limits: Limits, uid: int | None, proc, work: Path):
     """Without a cgroup: a check, called every WATCH_S, of the memory over all the run's processes and of its
     scratch folder on disk; it names the limit passed, or returns ''."""
 
     def check() -> str:
         pids = isolation.processes_of(uid, proc.pid or getattr(proc, "session", None))
         if isolation.private_memory_mb(pids) > limits.total_memory_mb:
-            return f"it used more than {limits.total_memory_mb} MiB of memory over all its processes"
+            return _memory_passed(limits)
         if isolation.folder_mb(str(work)) > limits.disk_mb:
             return f"it wrote more than {limits.disk_mb} MiB into its folder"
         return ""

@@ -24,8 +24,8 @@ def load_params(text: str) -> Any:
     if stripped.startswith(("{", "[")):
         return _parse(stripped, "--params")
     path = Path(text)
-    if path.is_file():
-        body = path.read_text(encoding="utf-8")
+    if path.exists() or path.is_symlink():
+        body = read_text(path, "--params")
         if path.suffix in (".yaml", ".yml"):
             try:
                 return yaml.safe_load(body)
@@ -33,6 +33,28 @@ def load_params(text: str) -> Any:
                 raise InputError(f"{path}: not valid YAML ({_first_line(exc)})") from exc
         return _parse(body, str(path))
     raise InputError(f"--params: expected a JSON object or the path of a JSON/YAML file; no file {text!r}")
+
+
+def read_text(path: Path, what: str, max_bytes: int = 64 << 20) -> str:
+    """The text of a regular file given on the command line (never a FIFO or a device, which could block or
+    never end), as UTF-8; a one-line InputError otherwise."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise InputError(f"{what}: {path}: {exc.strerror}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(f"{what}: {path} is not a regular file")
+    if info.st_size > max_bytes:
+        raise InputError(f"{what}: {path} is larger than {max_bytes >> 20} MiB")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{what}: {path} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputError(f"{what}: {path}: {exc.strerror}") from None
 
 
 def _parse(body: str, where: str) -> Any:

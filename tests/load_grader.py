@@ -22,7 +22,7 @@ original, lock = results.grade_submission, threading.Lock()
 def counted(assignment, path, *args, **kwargs):
     out = original(assignment, path, *args, **kwargs)
     with lock:
-        print("graded", Path(path).name, flush=True)
+        print("graded", getattr(path, "name", path), flush=True)  # a Submission, or a path
     return out
 results.grade_submission = counted
 records = results.grade_folder("hw5", Path(sys.argv[1]), Path(sys.argv[2]), jobs=int(sys.argv[4]))

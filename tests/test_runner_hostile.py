@@ -40,7 +40,7 @@ def total(name):
     ("hostile_fork.py", "could not be imported"),
     ("hostile_patch.py", "differs"),
     ("hostile_search.py", "missing"),
-    ("hostile_forge.py", "differs"),
+    ("hostile_forge.py", "cannot use"),  # its frames carry no n_out: refused by the schema
 ])
 def test_hostile_submission_earns_nothing(name, words):
     score, feedback = total(name)

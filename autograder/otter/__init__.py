@@ -67,8 +67,9 @@ def question_points(assignment: str) -> dict[str, float]:
     return {q.id: float(sum(module.POINTS[q.id].values())) for q in module.QUESTIONS}
 
 
-def build(assignment: str, out: Path) -> OtterBuild:
-    """Student material in out/student and the Gradescope zip out/ASSIGNMENT-autograder.zip."""
+def build(assignment: str, out: Path, visibility: str = "visible") -> OtterBuild:
+    """Student material in out/student and the Gradescope zip out/ASSIGNMENT-autograder.zip; `visibility` is
+    Gradescope's for the per-question tests (their feedback names expected values)."""
     from .material import write_student
     from .package import build_zip
 
@@ -76,5 +77,5 @@ def build(assignment: str, out: Path) -> OtterBuild:
     out = Path(out)
     student = out / "student"
     paths = write_student(assignment, student)
-    zip_path = build_zip(assignment, points, out / "autograder", out / f"{assignment}-autograder.zip")
+    zip_path = build_zip(assignment, points, out / "autograder", out / f"{assignment}-autograder.zip", visibility)
     return OtterBuild(student, paths["ipynb"], paths["py"], zip_path, points)

@@ -12,16 +12,18 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import json
+import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 from pathlib import Path
 
 from solvers.errors import NnexamError
 
 from .material import ok_test
-from .plugin import PLUGIN
+from .plugin import GRADE_TIMEOUT_S, PLUGIN
 
 PACKAGES = ("nnexam", "solvers", "assignments", "autograder", "templates")
 PYTHON_VERSION = "3.11"
@@ -77,8 +79,11 @@ def build_wheel(out_dir: Path) -> Path:
     return wheels[-1]
 
 
-def build_zip(assignment: str, points: dict[str, float], build_dir: Path, zip_path: Path) -> Path:
-    """Writes tests/, otter_config.json and requirements.txt into `build_dir` and runs `otter generate` there."""
+def build_zip(assignment: str, points: dict[str, float], build_dir: Path, zip_path: Path,
+              visibility: str = "visible", timeout: float = GRADE_TIMEOUT_S) -> Path:
+    """Writes tests/, otter_config.json and requirements.txt into `build_dir`, runs `otter generate` there, and
+    ends the zip's setup.sh with `nnexam selftest ASSIGNMENT` (the image build fails unless the reference scores
+    full marks and a cheat 0 on Gradescope's own machine)."""
     if build_dir.exists():
         shutil.rmtree(build_dir)
     tests = build_dir / "tests"
@@ -88,7 +93,8 @@ def build_zip(assignment: str, points: dict[str, float], build_dir: Path, zip_pa
     wheel = build_wheel(build_dir)
     config = {
         "lang": "python",
-        "plugins": [{PLUGIN: {"assignment": assignment, "questions": points}}],
+        "plugins": [{PLUGIN: {"assignment": assignment, "questions": points, "visibility": visibility,
+                              "timeout": timeout}}],
         "show_hidden": True,       # no separate "Public Tests" entry: our per-question results are the tests
         "show_all_public": True,   # our results are marked public, so Gradescope shows them right away
         "force_public_test_summary": False,
@@ -107,4 +113,23 @@ def build_zip(assignment: str, points: dict[str, float], build_dir: Path, zip_pa
         capture_output=True, text=True, cwd=build_dir)
     if proc.returncode != 0 or not zip_path.exists():
         raise OtterBuildError(f"otter generate failed: {(proc.stderr or proc.stdout).strip()[-400:]}")
+    append_to_member(zip_path, "setup.sh", SELF_TEST.format(assignment=assignment))
     return zip_path
+
+
+SELF_TEST = """
+# nnexam: stop the image build unless the grader works on this machine (the reference must score full marks,
+# a submission that imports or reads the reference must score 0)
+mamba run -n otter-env nnexam selftest {assignment}
+"""
+
+
+def append_to_member(zip_path: Path, member: str, text: str) -> None:
+    """Rewrite `zip_path` with `text` appended to `member` (zip files cannot be edited in place)."""
+    with zipfile.ZipFile(zip_path) as old:
+        items = [(info, old.read(info)) for info in old.infolist()]
+    tmp = zip_path.with_name(zip_path.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as new:
+        for info, data in items:
+            new.writestr(info, data + text.encode() if info.filename == member else data)
+    os.replace(tmp, zip_path)

@@ -26,7 +26,7 @@ Examples:
 @click.argument("assignment", metavar="ASSIGNMENT")
 @click.option("--output", "-o", "outdir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Output folder [default: out/ASSIGNMENT].")
-@click.option("--seed", type=int, default=None,
+@click.option("--seed", type=click.IntRange(0, 2**63 - 1), default=None,
               help="Render the variant with this seed instead of the original (the seed in a variant's key.json).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["pdf", "tex"]), default="pdf", show_default=True,
               help="pdf compiles with Typst; tex writes LaTeX sources (and the figures) instead.")

@@ -144,7 +144,7 @@ def run(target: str, output: Path, epochs: int | None = None, n: int | None = No
 @click.option("--reduction", type=click.Choice(["mean", "batch_mean"]), default="mean", show_default=True,
               help="hw7-kmeans loss: mean = nn.MSELoss() as the homework codes it (alpha = eta/3920); "
                    "batch_mean = summed over pixels, averaged over the batch (the homework's eta/5 derivation).")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=0, show_default=True)
 def command(target: str, output: Path | None, epochs: int | None, n: int | None, data: str, mnist_root: str | None,
             init: str, reduction: str, seed: int) -> None:
     """Train a homework reference and write what the homework reports.

@@ -18,8 +18,9 @@ import pytest
 from autograder.otter import build, question_points
 from autograder.otter.material import starter_notebook, starter_py, write_student
 from autograder.otter.package import placeholder_test
-from autograder.otter.plugin import notebook_to_script
+from autograder.otter.plugin import GRADE_TIMEOUT_S
 from autograder.otter.specs import ASSIGNMENTS
+from autograder.submission import notebook_submission
 
 HW5 = Path(__file__).parent / "submissions" / "hw5"
 SUBMISSIONS = Path(__file__).parent / "submissions"
@@ -64,13 +65,14 @@ def test_student_material_is_valid(name, tmp_path):
     assert "references" not in text  # the student material names no grader internals
 
 
-def test_notebook_to_script_drops_otter_and_magics():
+def test_notebook_conversion_drops_otter_and_keeps_the_code():
     nb = starter_notebook(ASSIGNMENTS["hw5"])
     extra = "%matplotlib inline\n!pip install x\nif True:\n    grader.check('q1')"
     nb.cells.insert(1, nbformat.v4.new_code_cell(extra))
-    script = notebook_to_script(nb)
+    script = notebook_submission(nbformat.writes(nb).encode(), "hw5.ipynb").source.decode()
     compile(script, "nb", "exec")
     assert "otter" not in script.replace("otter check", "") and "%matplotlib" not in script and "!pip" not in script
+    assert "get_ipython().system('pip install x')" in script  # a call the worker's shell answers with nothing
     assert "def backward(x, y, W, b, U, c):" in script and "    pass" in script
     assert starter_py(ASSIGNMENTS["hw5"]).count("def ") == script.count("def ")
 
@@ -107,7 +109,12 @@ def hw5_zip(tmp_path_factory):
     assert {"run_autograder", "setup.sh", "tests/q1.py", "tests/q2.py", "otter_config.json"} <= names
     wheel = next(n for n in names if n.startswith("files/nnexam-") and n.endswith(".whl"))
     assert wheel.removeprefix("files/") in requirements
-    assert config["plugins"][0]["autograder.otter.plugin.NnexamPlugin"]["assignment"] == "hw5"
+    plugin = config["plugins"][0]["autograder.otter.plugin.NnexamPlugin"]
+    assert plugin["assignment"] == "hw5" and plugin["visibility"] == "visible"
+    assert plugin["timeout"] == GRADE_TIMEOUT_S < 600  # below Gradescope's default 10 minutes
+    with zipfile.ZipFile(result.autograder_zip) as zf:
+        setup = zf.read("setup.sh").decode()
+    assert setup.rstrip().endswith("mamba run -n otter-env nnexam selftest hw5")
     return result.autograder_zip
 
 
@@ -186,3 +193,23 @@ def test_wheel_lands_in_a_relative_output_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     wheel = build_wheel(Path("relative-out"))
     assert wheel.is_file() and wheel.parent == (tmp_path / "relative-out").resolve()
+
+
+@pytest.mark.slow
+def test_several_files_and_visibility(tmp_path):
+    """--visibility after_due_date reaches Gradescope's results; with a notebook and a .py submitted together,
+    Otter grades the notebook and the feedback says so."""
+    result = build("hw5", tmp_path / "build", visibility="after_due_date")
+    notebook = {"cells": [{"cell_type": "code", "source": (HW5 / "reference_copy.py").read_text(), "metadata": {},
+                           "outputs": [], "execution_count": None}],
+                "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    submission = tmp_path / "submission.zip"
+    with zipfile.ZipFile(submission, "w") as zf:
+        zf.writestr("hw5.ipynb", json.dumps(notebook))
+        zf.writestr("scratch.py", "raise SystemExit('not this one')\n")
+    otter = otter_run(result.autograder_zip, submission, tmp_path / "out")
+    tests = [t for t in otter["tests"] if "max_score" in t]
+    assert {t["visibility"] for t in tests} == {"after_due_date"}
+    assert sum(t["score"] for t in tests) == 20
+    assert "after the due date" in otter["output"]
+    assert "scratch.py" in otter["output"] and "only hw5.ipynb was graded" in otter["output"]

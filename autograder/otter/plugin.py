@@ -106,7 +106,8 @@ class NnexamPlugin(AbstractOtterPlugin):
         path = Path(self.submission_path)
         name = printable(path.name)
         others = sorted(printable(p.name) for p in path.parent.iterdir()
-                        if p.suffix in SUFFIXES and p.name != path.name and not p.name.startswith("."))
+                        if p.suffix in SUFFIXES and p.name not in (path.name, "__init__.py")  # Otter makes that one
+                        and not p.name.startswith("."))
         if others:
             self.note = (f"You submitted {len(others) + 1} code files ({', '.join([name, *others])}); only {name} "
                          "was graded. Submit one .py or one .ipynb.")

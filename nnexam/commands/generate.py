@@ -57,7 +57,8 @@ def folder_name(student_id: str) -> str:
 @click.argument("assignment", metavar="ASSIGNMENT")
 @click.option("--variants", "-n", type=click.IntRange(1, 100_000), default=1, show_default=True,
               help="How many variants (ignored with --roster: one per student).")
-@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True, help="Base seed; same seed, same variants.")
+@click.option("--seed", "-s", type=click.IntRange(0, 2**63 - 1), default=0, show_default=True,
+              help="Base seed; same seed, same variants.")
 @click.option("--roster", type=click.Path(dir_okay=False, exists=True, path_type=Path), default=None,
               help="CSV with a header row and an id column (and optionally name): one variant per student, "
                    "derived from the base seed and the student's id.")

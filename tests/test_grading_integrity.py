@@ -65,14 +65,17 @@ for path in glob.glob(sys.prefix + '/lib/python3*/site-packages/autograder/refer
 
 
 @pytest.fixture(scope="module")
-def wheel_venv(tmp_path_factory):
+def wheel_venv():
     """nnexam installed from its wheel into a fresh venv that reuses this environment's dependencies (a .pth
-    file naming this environment's site-packages), as the Gradescope image installs it."""
+    file naming this environment's site-packages), as the Gradescope image installs it. In a folder every
+    user may read, so that the not-root test can use it too."""
     import sysconfig
+    import tempfile
 
     from autograder.otter.package import build_wheel
 
-    base = tmp_path_factory.mktemp("wheel")
+    base = Path(tempfile.mkdtemp(prefix="nnexam-wheel-test-"))
+    base.chmod(0o755)
     wheel = build_wheel(base / "dist")
     venv = base / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
@@ -80,7 +83,8 @@ def wheel_venv(tmp_path_factory):
     (site / "_test_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     with zipfile.ZipFile(wheel) as zf:
         zf.extractall(site)  # a wheel is a zip laid out for site-packages: installing it without pip
-    return venv / "bin" / "python"
+    yield venv / "bin" / "python"
+    shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.mark.slow
@@ -193,6 +197,33 @@ def test_grading_without_cap_sys_admin(tmp_path):
     assert out["found"] == [0, 0, 0, 0]  # the leaver's SysV segment and its files in /tmp, /dev/shm, /var/tmp
     private = set(protections["host"]["private"])
     assert any(str(ROOT) == p or str(ROOT).startswith(p + "/") for p in private), private
+
+
+def _readable_by_others(path: Path) -> bool:
+    path = path.resolve()
+    return all(os.stat(p).st_mode & stat.S_IXOTH for p in (path.parent, *path.parents)) and \
+        bool(os.stat(path).st_mode & stat.S_IROTH)
+
+
+@ROOT_ONLY
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs util-linux")
+def test_grading_as_a_user_who_is_not_root(wheel_venv):
+    """An instructor grading under their own account: a user namespace hides the package where the kernel
+    allows one; either way honest work earns full marks and the cheats nothing."""
+    import sysconfig
+
+    if not all(_readable_by_others(Path(p)) for p in (sys.executable, sysconfig.get_paths()["purelib"])):
+        pytest.skip("this Python installation cannot be read by other users")
+    home = wheel_venv.parents[2] / "home"  # beside the venv, in a folder every user may enter
+    home.mkdir()
+    os.chown(home, 1000, 1000)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "TMPDIR": str(home)}
+    done = subprocess.run(["setpriv", "--reuid", "1000", "--regid", "1000", "--clear-groups", str(wheel_venv),
+                           "-m", "nnexam.cli", "selftest", "hw5"], capture_output=True, text=True, cwd=home, env=env,
+                          timeout=600)
+    assert done.returncode == 0 and "self-test passed" in done.stdout, done.stdout + done.stderr[-2000:]
+    assert "not root" in done.stdout
 
 
 # ---- 3. the grader chooses the weights ------------------------------------------------------------------------------

@@ -18,30 +18,37 @@ setup); the trust stays in our runner. The trust argument, path by path:
   as root, so student code there could rewrite anything, results.json included. Hence: student code never
   runs in Otter's process or kernel on our path.
 * Our plugin (`plugin.NnexamPlugin`) acts at `before_grading`, which Otter calls before it loads a log or
-  starts the kernel. It reads the submission's bytes, then deletes everything the student uploaded from the
-  submission folder (`.OTTER_LOG`, extra modules that could shadow an import, the file itself, replaced by a
-  comment); no student byte is ever unpickled or imported by Otter. It grades the saved bytes with
-  `nnexam grade ASSIGNMENT FILE --format json` in a fresh `python -I` process started in a private temporary
-  folder (no student file on its import path). That process is our runner: the submission runs only inside
-  the sandboxed worker (separate process; CPU, wall, memory, file-size and process limits; user `nobody`,
-  fresh mount/network/PID namespaces and the project, home folders and /tmp hidden where the system allows),
-  which can touch only its private folder and a pipe of plain numeric npz frames behind a per-run token; the
-  grader compares them with the references. What the submission prints or writes is never read as a result.
+  starts the kernel (Otter itself has only chosen the file: the notebook if there is one, and parsed it as JSON).
+  It reads the submission's bytes (a regular file only, never through a link), notes any other code file the
+  student uploaded, then deletes everything the student uploaded from the submission folder (`.OTTER_LOG`, extra
+  modules that could shadow an import, the file itself, replaced by an empty one); no student byte is ever
+  unpickled or imported by Otter. It grades the saved bytes with `nnexam grade ASSIGNMENT FILE --format json
+  --name THEIR_FILE` in a fresh `python -I` process started in a private temporary folder (no student file on its
+  import path), stopped after the configured timeout (480 s, below Gradescope's 10 minutes). That process is our
+  runner: the submission runs only inside the sandboxed worker (README, "How a grade is computed": a separate
+  process with CPU, wall, memory-over-all-processes, file-size, scratch-size and process limits, a uid of its
+  own; where the container allows, fresh mount/network/PID/IPC namespaces with everything but the system hidden
+  and nnexam's own packages masked inside site-packages; where it does not (no CAP_SYS_ADMIN), nnexam's files
+  made private to root instead), which can touch only its run folder and a pipe of plain numeric npz frames
+  behind a per-run token, read by the grader as hostile data. For nn.Module questions the grader draws the
+  weights, so a module's own initial weights decide nothing. What the submission prints or writes is never read
+  as a result.
 * `before_execution` hands Otter's kernel a one-comment notebook, so Otter's kernel runs no student code; its
   tests are placeholders that cannot pass (a doctest on an undefined name). `after_grading` replaces Otter's
-  results with one result per question from our JSON, which Otter then writes as Gradescope's results.json.
-  Any failure (no result, a crash of the grader, the plugin not importable) gives 0 with a line saying why:
-  fail closed. `tests/test_otter.py` submits a poisoned `.OTTER_LOG` and a `numpy/` package that would shadow
-  numpy: with the plugin neither is touched; with the same zip minus the plugin, Otter unpickles the log and
-  its kernel imports the fake numpy.
-* What the student can touch, in each path: in our runner, the sandbox's private folder and its result pipe
-  (forged frames carry no token; a lying worker reports only what a correct submission would compute); in
-  Otter's process and kernel, nothing (no student code or file is left when they run); on the student's own
-  machine (`otter check`, `grader.check`), everything, which is fine: those public checks give feedback, not
-  grades.
-
-Limits: on Gradescope the sandbox gets only what the container allows (if namespaces are refused, the worker
-still gets its own process, the resource limits and `nobody`; the protections are recorded per run).
+  results with one result per question from our JSON, each with the configured visibility (`nnexam otter
+  --visibility`: the feedback of graded checks names their expected values), which Otter then writes as
+  Gradescope's results.json. Any failure (no result, a crash or timeout of the grader, the plugin not
+  importable) gives 0 with a line saying why: fail closed. `tests/test_otter.py` submits a poisoned `.OTTER_LOG`
+  and a `numpy/` package that would shadow numpy: with the plugin neither is touched; with the same zip minus
+  the plugin, Otter unpickles the log and its kernel imports the fake numpy.
+* The image checks itself: the zip's `setup.sh` ends with `nnexam selftest ASSIGNMENT`, which grades the
+  reference (full marks expected) and a submission that imports the references and reads their file by its real
+  path (0 expected) on Gradescope's own machine, and fails the image build otherwise.
+* What the student can touch, in each path: in our runner, the sandbox's run folder and its result pipe (forged
+  frames carry no token; a lying worker reports only what a correct submission would compute; malformed frames
+  cost the checks that needed them); in Otter's process and kernel, nothing (no student code or file is left when
+  they run); on the student's own machine (`otter check`, `grader.check`), everything, which is fine: those
+  public checks give feedback, not grades.
 """
 
 from __future__ import annotations

@@ -1,0 +1,48 @@
+"""Figures of the kinds perceptron, conv2d_backprop, transformer_block, optimizer_step, pca and gmm_em."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import drawer
+
+
+def _box(points: np.ndarray, pad: float = 0.25) -> tuple[float, float, float, float]:
+    lo, hi = points.min(0), points.max(0)
+    margin = np.maximum((hi - lo) * pad, 0.5)
+    return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
+
+
+def _line(ax, w: list[float], box: tuple[float, float, float, float], **style) -> None:
+    """The line w0 x + w1 y + w2 = 0 inside the box (nothing when w0 = w1 = 0)."""
+    a, b, c = w
+    x0, x1, y0, y1 = box
+    if abs(b) > 1e-12:
+        xs = np.array([x0, x1])
+        ax.plot(xs, -(a * xs + c) / b, **style)
+    elif abs(a) > 1e-12:
+        ax.plot([-c / a, -c / a], [y0, y1], **style)
+
+
+@drawer("perceptron_boundary")
+def perceptron_boundary(data: dict[str, Any], ax) -> None:
+    """data: points (n x 2), labels (n), initial and final [w1, w2, b]: the lines w . x + b = 0."""
+    points = np.asarray(data["points"], dtype=float)
+    labels = np.asarray(data["labels"], dtype=float)
+    box = _box(points)
+    high = labels > (labels.max() + labels.min()) / 2 if labels.max() > labels.min() else labels >= 0
+    ax.scatter(points[high, 0], points[high, 1], marker="o", color="tab:blue", s=45, zorder=3, label="higher label")
+    ax.scatter(points[~high, 0], points[~high, 1], marker="s", color="tab:orange", s=45, zorder=3,
+               label="lower label")
+    for i, p in enumerate(points):
+        ax.annotate(f"{i} ({labels[i]:g})", p, textcoords="offset points", xytext=(5, 5), fontsize=8)
+    _line(ax, data["initial"], box, color="tab:gray", linestyle="--", linewidth=1.2, label="initial boundary")
+    _line(ax, data["final"], box, color="tab:red", linewidth=1.8, label="final boundary")
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title("Points and the boundary w . x + b = 0", fontsize=10)

@@ -46,3 +46,22 @@ def perceptron_boundary(data: dict[str, Any], ax) -> None:
     ax.set_ylabel("x2")
     ax.legend(loc="best", fontsize=7)
     ax.set_title("Points and the boundary w . x + b = 0", fontsize=10)
+
+
+@drawer("optimizer_path")
+def optimizer_path(data: dict[str, Any], ax) -> None:
+    """data: x, y (grid axes), z (values on the grid, rows along y), path (iterates), xlabel, ylabel, title."""
+    x, y = np.asarray(data["x"], dtype=float), np.asarray(data["y"], dtype=float)
+    z = np.asarray(data["z"], dtype=float)
+    finite = z[np.isfinite(z)]
+    if finite.size and finite.max() > finite.min():
+        levels = np.unique(np.quantile(finite, np.linspace(0.02, 0.98, 12)))
+        ax.contour(x, y, z, levels=levels, cmap="viridis", linewidths=0.8)
+    path = np.asarray(data["path"], dtype=float)
+    ax.plot(path[:, 0], path[:, 1], "-o", color="tab:red", markersize=3, linewidth=1.2, label="iterates")
+    ax.plot(path[0, 0], path[0, 1], "s", color="k", markersize=6, label="start")
+    ax.plot(path[-1, 0], path[-1, 1], "*", color="tab:red", markersize=11, label="last")
+    ax.set_xlabel(data["xlabel"])
+    ax.set_ylabel(data["ylabel"])
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title(data["title"], fontsize=10)

@@ -1,0 +1,68 @@
+"""Oracles for the training kinds, written independently of solvers/: torch.optim's own optimizers
+(optimizer_step) and torch.nn.functional with autograd (batchnorm, conv2d_backprop, bptt, transformer_block)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import sympy as sp
+import torch
+
+DT = torch.float64
+
+
+def _num(v):
+    return float(Fraction(v)) if isinstance(v, str) else float(v)
+
+
+def _t(x):
+    return torch.tensor(np.asarray(x, dtype=float), dtype=DT)
+
+
+def _optimizer(params, p):
+    name = params["optimizer"]
+    kw = {"lr": _num(params["lr"])}
+    for key in ("momentum", "dampening", "weight_decay", "alpha", "eps", "initial_accumulator_value"):
+        if params.get(key) is not None:
+            kw[key] = _num(params[key])
+    if params.get("betas") is not None:
+        kw["betas"] = tuple(_num(b) for b in params["betas"])
+    if params.get("centered") is not None:
+        kw["centered"] = params["centered"]
+    if name in ("sgd", "momentum", "nesterov"):
+        return torch.optim.SGD([p], nesterov=name == "nesterov", **kw)
+    return {"adagrad": torch.optim.Adagrad, "rmsprop": torch.optim.RMSprop, "adam": torch.optim.Adam}[name]([p], **kw)
+
+
+BUFFERS = ("momentum_buffer", "sum", "square_avg", "grad_avg", "exp_avg", "exp_avg_sq")
+
+
+def optimizer_step(params):
+    p = _t([_num(v) for v in params["params"]]).requires_grad_(True)
+    opt = _optimizer(params, p)
+    if params.get("gradients") is not None:
+        grads = [_t([_num(v) for v in g]) for g in params["gradients"]]
+        f = None
+    else:
+        names = params["variables"] if isinstance(params["variables"], list) else [params["variables"]]
+        syms = sp.symbols(names, real=True)
+        expr = sp.sympify(str(params["objective"]).replace("^", "**"), locals=dict(zip(names, syms, strict=True)))
+        f = sp.lambdify(syms, expr, modules=[{"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt}, "math"])
+        grads = [None] * params.get("steps", 1)
+    iterates, states, used = [p.detach().numpy().copy()], [], []
+    for g in grads:
+        opt.zero_grad()
+        if f is None:
+            p.grad = g.clone()
+        else:
+            f(*p).backward()
+        used.append(p.grad.numpy().copy())
+        opt.step()
+        iterates.append(p.detach().numpy().copy())
+        state = opt.state[p]
+        states.append({k: state[k].numpy().copy() for k in BUFFERS if torch.is_tensor(state.get(k))})
+    return {"iterates": iterates, "gradients": used, "final": iterates[-1], "_state": states}
+
+
+ORACLES = {"optimizer_step": lambda p: {k: v for k, v in optimizer_step(p).items() if not k.startswith("_")}}

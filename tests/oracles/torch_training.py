@@ -66,3 +66,27 @@ def optimizer_step(params):
 
 
 ORACLES = {"optimizer_step": lambda p: {k: v for k, v in optimizer_step(p).items() if not k.startswith("_")}}
+
+
+def batchnorm(params):
+    x = _t(params["X"]).requires_grad_(True)
+    C = x.shape[1]
+    gamma = _t(params.get("gamma", [1] * C)).requires_grad_(True)
+    beta = _t(params.get("beta", [0] * C)).requires_grad_(True)
+    rm = _t(params.get("running_mean", [0] * C))
+    rv = _t(params.get("running_var", [1] * C))
+    train = params.get("mode", "train") == "train"
+    y = torch.nn.functional.batch_norm(x, rm, rv, gamma, beta, training=train,
+                                       momentum=_num(params.get("momentum", 0.1)), eps=_num(params.get("eps", 1e-5)))
+    dims = [0] + list(range(2, x.dim()))
+    out = {"output": y.detach().numpy(), "running_mean_after": rm.numpy(), "running_var_after": rv.numpy()}
+    if train:
+        out["mean"] = x.detach().mean(dim=dims).numpy()
+        out["variance"] = x.detach().var(dim=dims, unbiased=False).numpy()
+    if params.get("upstream") is not None:
+        (y * _t(params["upstream"])).sum().backward()
+        out.update(grad_X=x.grad.numpy(), grad_gamma=gamma.grad.numpy(), grad_beta=beta.grad.numpy())
+    return out
+
+
+ORACLES["batchnorm"] = batchnorm

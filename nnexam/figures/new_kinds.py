@@ -65,3 +65,27 @@ def optimizer_path(data: dict[str, Any], ax) -> None:
     ax.set_ylabel(data["ylabel"])
     ax.legend(loc="best", fontsize=7)
     ax.set_title(data["title"], fontsize=10)
+
+
+@drawer("pca_axes")
+def pca_axes(data: dict[str, Any], ax) -> None:
+    """data: points (n x 2), mean, eigenvalues (descending), eigenvectors (rows)."""
+    points = np.asarray(data["points"], dtype=float)
+    mean = np.asarray(data["mean"], dtype=float)
+    ends = [mean + 2 * np.sqrt(lam) * np.asarray(u) for lam, u in zip(data["eigenvalues"], data["eigenvectors"],
+                                                                        strict=True)]
+    box = _box(np.vstack([points, *ends, *[2 * mean - e for e in ends]]), pad=0.1)
+    ax.scatter(points[:, 0], points[:, 1], color="tab:blue", s=30, zorder=3, label="samples")
+    ax.plot(*mean, "P", color="k", markersize=9, zorder=4, label="mean")
+    for j, (lam, end) in enumerate(zip(data["eigenvalues"], ends, strict=True)):
+        start = 2 * mean - end
+        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": f"C{j + 1}", "lw": 1.8})
+        ax.annotate(f"u{j + 1} (lambda = {lam:.3g})", end, textcoords="offset points", xytext=(4, 4), fontsize=8,
+                    color=f"C{j + 1}")
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title("Principal axes (length 2 sqrt(lambda) each way)", fontsize=10)

@@ -89,3 +89,47 @@ def pca_axes(data: dict[str, Any], ax) -> None:
     ax.set_ylabel("x2")
     ax.legend(loc="best", fontsize=7)
     ax.set_title("Principal axes (length 2 sqrt(lambda) each way)", fontsize=10)
+
+
+def _ellipse(mean: np.ndarray, cov: np.ndarray, radius: float = 2.0) -> np.ndarray:
+    """Points of the ellipse (x - mu)^T S^-1 (x - mu) = radius^2."""
+    values, vectors = np.linalg.eigh(cov)
+    angle = np.linspace(0, 2 * np.pi, 100)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    return (mean[:, None] + vectors @ (radius * np.sqrt(np.clip(values, 0, None))[:, None] * circle)).T
+
+
+@drawer("gmm_ellipses")
+def gmm_ellipses(data: dict[str, Any], ax) -> None:
+    """data: points (n x 2), history (per iteration, from the initial one: [weights, means, covariances]),
+    responsibilities (n x K, the last iteration's)."""
+    points = np.asarray(data["points"], dtype=float)
+    resp = np.asarray(data["responsibilities"], dtype=float)
+    history = data["history"]
+    K = resp.shape[1]
+    outlines = []
+    for t, (_, means, covs) in enumerate(history):
+        last = t == len(history) - 1
+        for k in range(K):
+            e = _ellipse(np.asarray(means[k], dtype=float), np.asarray(covs[k], dtype=float))
+            outlines.append(e)
+            ax.plot(e[:, 0], e[:, 1], color=f"C{k}", linestyle="--" if t == 0 else "-",
+                    linewidth=1.8 if last else 0.9, alpha=1.0 if last or t == 0 else 0.35,
+                    label=f"component {k}" if last else None)
+            ax.plot(*means[k], "x" if not last else "X", color=f"C{k}", markersize=5 if not last else 9)
+    colours = resp @ np.array([matplotlib_rgb(k) for k in range(K)])
+    ax.scatter(points[:, 0], points[:, 1], c=np.clip(colours, 0, 1), edgecolors="k", s=40, zorder=3)
+    box = _box(np.vstack([points, *outlines]), pad=0.05)
+    ax.set_xlim(box[0], box[1])
+    ax.set_ylim(box[2], box[3])
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.legend(loc="best", fontsize=7)
+    ax.set_title(f"EM: 2-sigma ellipses over {len(history) - 1} iteration(s)", fontsize=10)
+
+
+def matplotlib_rgb(k: int) -> np.ndarray:
+    from matplotlib.colors import to_rgb
+
+    return np.asarray(to_rgb(f"C{k % 10}"))

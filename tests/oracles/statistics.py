@@ -6,6 +6,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+from scipy.stats import multivariate_normal
 
 
 def _array(x):
@@ -36,3 +37,36 @@ def pca(params):
 
 
 ORACLES = {"pca": pca}
+
+
+def gmm_em(params):
+    """EM written from the formulas, with scipy's multivariate normal density."""
+    X = _array(params["points"])
+    n, d = X.shape
+    means = _array(params["initial_means"])
+    K = len(means)
+    covs = [np.array(S, dtype=float) for S in params.get("initial_covariances") or [np.eye(d)] * K]
+    weights = np.array(params.get("initial_weights") or [1 / K] * K, dtype=float)
+    iterations = []
+
+    def weighted_densities():
+        return np.stack([weights[k] * multivariate_normal(means[k], covs[k]).pdf(X).reshape(n) for k in range(K)],
+                        axis=1)
+
+    for _ in range(params.get("iterations", 1)):
+        p = weighted_densities()
+        loglik = float(np.log(p.sum(axis=1)).sum())
+        r = p / p.sum(axis=1, keepdims=True)
+        Nk = r.sum(axis=0)
+        weights = Nk / n
+        means = np.stack([(r[:, k, None] * X).sum(axis=0) / Nk[k] for k in range(K)])
+        covs = [sum(r[i, k] * np.outer(X[i] - means[k], X[i] - means[k]) for i in range(n)) / Nk[k]
+                for k in range(K)]
+        iterations.append({"responsibilities": r, "weights": weights, "means": means, "covariances": np.stack(covs),
+                           "log_likelihood": loglik})
+    final = float(np.log(weighted_densities().sum(axis=1)).sum())
+    return {"final_means": means, "final_covariances": np.stack(covs), "final_weights": weights,
+            "final_log_likelihood": final, "_iterations": iterations}
+
+
+ORACLES["gmm_em"] = lambda p: {k: v for k, v in gmm_em(p).items() if not k.startswith("_")}

@@ -133,3 +133,48 @@ def matplotlib_rgb(k: int) -> np.ndarray:
     from matplotlib.colors import to_rgb
 
     return np.asarray(to_rgb(f"C{k % 10}"))
+
+
+def _panels(ax, count: int) -> list:
+    """`count` side-by-side Axes in place of `ax` (one per channel or head)."""
+    if count == 1:
+        return [ax]
+    fig = ax.figure
+    ax.remove()
+    return list(np.ravel(fig.subplots(1, count)))
+
+
+@drawer("pool_routing")
+def pool_routing(data: dict[str, Any], ax) -> None:
+    """data: activated (channels x H x W), routing (channels x P_h x P_w x [row, col]), size, stride, upstream."""
+    maps = np.asarray(data["activated"], dtype=float)
+    (ph, pw_), (sh, sw) = data["size"], data["stride"]
+    for o, panel in enumerate(_panels(ax, len(maps))):
+        m = maps[o]
+        H, W = m.shape
+        panel.imshow(np.zeros_like(m), cmap="Greys", vmin=0, vmax=1, extent=(-0.5, W - 0.5, H - 0.5, -0.5))
+        routed: dict[tuple[int, int], float] = {}
+        for p, row in enumerate(data["routing"][o]):
+            for q, (i, j) in enumerate(row):
+                routed[(i, j)] = routed.get((i, j), 0.0) + data["upstream"][o][p][q]
+                panel.add_patch(_rectangle(q * sw - 0.5, p * sh - 0.5, pw_, ph, edgecolor="tab:blue", fill=False,
+                                           linewidth=0.8, linestyle=":"))
+        for i in range(H):
+            for j in range(W):
+                hit = (i, j) in routed
+                if hit:
+                    panel.add_patch(_rectangle(j - 0.5, i - 0.5, 1, 1, facecolor="tab:red", alpha=0.25))
+                panel.text(j, i, f"{m[i, j]:.3g}", ha="center", va="center", fontsize=9,
+                           fontweight="bold" if hit else "normal")
+                if hit:
+                    panel.text(j + 0.45, i + 0.42, f"+{routed[(i, j)]:.3g}", ha="right", va="bottom", fontsize=6,
+                               color="tab:red")
+        panel.set_xticks(range(W))
+        panel.set_yticks(range(H))
+        panel.set_title(f"channel {o}: maxima (red) get the gradient", fontsize=8)
+
+
+def _rectangle(x: float, y: float, w: float, h: float, **style):
+    from matplotlib.patches import Rectangle
+
+    return Rectangle((x, y), w, h, **style)

@@ -90,3 +90,45 @@ def batchnorm(params):
 
 
 ORACLES["batchnorm"] = batchnorm
+
+
+ACT = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh, "linear": lambda v: v}
+
+
+def _pair(v):
+    return tuple(v) if isinstance(v, (list, tuple)) else (v, v)
+
+
+def conv2d_backprop(params):
+    x = _t(params["input"])
+    x = (x[None] if x.dim() == 2 else x).requires_grad_(True)
+    k = _t(params["kernel"])
+    k = (k[None, None] if k.dim() == 2 else k[None] if k.dim() == 3 else k).requires_grad_(True)
+    bias = params.get("bias", [0.0] * k.shape[0])
+    b = _t(bias if isinstance(bias, list) else [bias]).requires_grad_(True)
+    v = torch.nn.functional.conv2d(x[None], k, b, stride=_pair(params.get("stride", 1)),
+                                   padding=_pair(params.get("padding", 0)))[0]
+    v.retain_grad()
+    a = ACT[params.get("activation", "linear")](v)
+    a.retain_grad()
+    out = {"output": v.detach().numpy(), "output_shape": list(v.shape), "activated": a.detach().numpy()}
+    final = a
+    pool = params.get("pool")
+    if pool:
+        size, stride = _pair(pool["size"]), _pair(pool.get("stride") or pool["size"])
+        if pool["kind"] == "max":
+            final, idx = torch.nn.functional.max_pool2d(a[None], size, stride, return_indices=True)
+            final, idx = final[0], idx[0]
+            W = a.shape[2]
+            out["pool_routing"] = torch.stack([idx // W, idx % W], dim=-1).numpy()
+        else:
+            final = torch.nn.functional.avg_pool2d(a[None], size, stride)[0]
+        out.update(pooled=final.detach().numpy(), pooled_shape=list(final.shape))
+    up = _t(params["upstream"])
+    (final * up.reshape(final.shape)).sum().backward()
+    out.update(grad_activated=a.grad.numpy(), grad_pre_activation=v.grad.numpy(), grad_kernel=k.grad.numpy(),
+               grad_bias=b.grad.numpy(), grad_input=x.grad.numpy())
+    return out
+
+
+ORACLES["conv2d_backprop"] = conv2d_backprop

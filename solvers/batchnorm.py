@@ -71,6 +71,11 @@ def _read(params: dict[str, Any]) -> dict[str, Any]:
                                                    [[[0, 0], [0, -1]], [[1, 0], [0, 1]]]]}})
 def solve(params: dict[str, Any]) -> Solution:
     r = _read(params)
+    with np.errstate(all="ignore"):  # an overflow is refused below, without numpy's warnings
+        return _solve(r)
+
+
+def _solve(r: dict[str, Any]) -> Solution:
     X, C, m, eps = r["X"], r["C"], r["m"], r["eps"]
     axes = (0,) if X.ndim == 2 else (0, 2, 3)
     shape = (1, C) if X.ndim == 2 else (1, C, 1, 1)

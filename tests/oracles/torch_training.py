@@ -132,3 +132,46 @@ def conv2d_backprop(params):
 
 
 ORACLES["conv2d_backprop"] = conv2d_backprop
+
+
+OUT = {**ACT, "softmax": lambda v: torch.softmax(v, dim=-1)}
+
+
+def bptt(params):
+    xs = _t(params["inputs"])
+    U = _t(params["U"]).requires_grad_(True)
+    n = U.shape[0]
+    W = _t(params["W"]).requires_grad_(True)
+    b = _t(params.get("b", [0.0] * n)).requires_grad_(True)
+    V = _t(params.get("V", np.eye(n).tolist())).requires_grad_(True)
+    c = _t(params.get("c", [0.0] * V.shape[0])).requires_grad_(True)
+    s0 = _t(params.get("s0", [0.0] * n)).requires_grad_(True)
+    act, out_act = ACT[params.get("activation", "tanh")], OUT[params.get("output_activation", "linear")]
+    loss_name = params.get("loss", "se")
+    s, states, pres, outputs, loss = s0, [], [], [], 0
+    for x, target in zip(xs, params["targets"], strict=True):
+        a = U @ x + W @ s + b
+        a.retain_grad()
+        s = act(a)
+        y = out_act(V @ s + c)
+        pres.append(a)
+        states.append(s.detach().numpy().copy())
+        outputs.append(y.detach().numpy().copy())
+        if target is not None:
+            t = _t(target if isinstance(target, list) else [target])
+            if loss_name == "se":
+                loss = loss + ((y - t) ** 2).sum()
+            elif loss_name == "mse":
+                loss = loss + torch.nn.functional.mse_loss(y, t)
+            else:
+                loss = loss - (t * torch.log(y)).sum()
+    loss.backward()
+    def grad(v):  # a step after the last target gets no gradient at all
+        return np.zeros(tuple(v.shape)) if v.grad is None else v.grad.numpy()
+
+    return {"states": states, "outputs": outputs, "loss": loss.item(), "deltas": [grad(a) for a in pres],
+            "grad_U": U.grad.numpy(), "grad_W": W.grad.numpy(), "grad_b": b.grad.numpy(), "grad_V": V.grad.numpy(),
+            "grad_c": c.grad.numpy(), "grad_s0": s0.grad.numpy()}
+
+
+ORACLES["bptt"] = bptt

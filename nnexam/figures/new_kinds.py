@@ -178,3 +178,22 @@ def _rectangle(x: float, y: float, w: float, h: float, **style):
     from matplotlib.patches import Rectangle
 
     return Rectangle((x, y), w, h, **style)
+
+
+@drawer("attention_heads")
+def attention_heads(data: dict[str, Any], ax) -> None:
+    """data: weights (per head, n x n: row i = token i's weights over j), causal (bool)."""
+    heads = [np.asarray(w, dtype=float) for w in data["weights"]]
+    for h, (panel, w) in enumerate(zip(_panels(ax, len(heads)), heads, strict=True)):
+        panel.imshow(w, cmap="Blues", vmin=0, vmax=1)
+        n = len(w)
+        if n <= 8:
+            for i in range(n):
+                for j in range(n):
+                    panel.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=7,
+                               color="white" if w[i, j] > 0.6 else "black")
+        panel.set_xticks(range(n))
+        panel.set_yticks(range(n))
+        panel.set_xlabel("key token j", fontsize=8)
+        panel.set_ylabel("query token i", fontsize=8)
+        panel.set_title(f"head {h}" + (" (causal)" if data["causal"] else ""), fontsize=9)

@@ -175,3 +175,62 @@ def bptt(params):
 
 
 ORACLES["bptt"] = bptt
+
+
+FFN_ACT = {"relu": torch.relu, "gelu": torch.nn.functional.gelu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+           "linear": lambda v: v}
+
+
+def transformer_block(params):
+    """The block from torch.nn.functional: scaled_dot_product_attention (with its own causal mask), layer_norm."""
+    F = torch.nn.functional
+    X = _t(params["X"])
+    n, d = X.shape
+    causal = params.get("mask", "none") == "causal"
+
+    def ln(Z, spec):
+        spec = spec or {}
+        return F.layer_norm(Z, (d,), _t(spec.get("gamma", [1.0] * d)), _t(spec.get("beta", [0.0] * d)),
+                            eps=_num(spec.get("eps", 1e-5)))
+
+    pre = params.get("norm", "post") == "pre"
+    Z = ln(X, params.get("ln_1")) if pre else X
+    outs, weights = [], []
+    for head in params["heads"]:
+        q, k, v = Z @ _t(head["W_Q"]).T, Z @ _t(head["W_K"]).T, Z @ _t(head["W_V"]).T
+        scale = params.get("scale")
+        outs.append(F.scaled_dot_product_attention(q[None], k[None], v[None], is_causal=causal,
+                                                   scale=None if scale is None else _num(scale))[0])
+        s = (q @ k.T) * (1 / q.shape[1] ** 0.5 if scale is None else _num(scale))
+        if causal:
+            s = s.masked_fill(~torch.ones(n, n, dtype=torch.bool).tril(), float("-inf"))
+        weights.append(torch.softmax(s, dim=-1))
+    concat = torch.cat(outs, dim=1)
+    attention = concat @ _t(params["W_O"]).T
+    ffn = params["ffn"]
+    hidden_dim = len(ffn["W1"])
+
+    def feed_forward(Z):
+        hidden = FFN_ACT[ffn.get("activation", "relu")](Z @ _t(ffn["W1"]).T + _t(ffn.get("b1", [0.0] * hidden_dim)))
+        return hidden, hidden @ _t(ffn["W2"]).T + _t(ffn.get("b2", [0.0] * d))
+
+    residual_1 = X + attention
+    if pre:
+        norm_1 = Z
+        norm_2 = ln(residual_1, params.get("ln_2"))
+        hidden, ffn_out = feed_forward(norm_2)
+        residual_2 = residual_1 + ffn_out
+        output = residual_2
+    else:
+        norm_1 = ln(residual_1, params.get("ln_1"))
+        hidden, ffn_out = feed_forward(norm_1)
+        residual_2 = norm_1 + ffn_out
+        norm_2 = ln(residual_2, params.get("ln_2"))
+        output = norm_2
+    return {"concat": concat.numpy(), "attention_output": attention.numpy(), "residual_1": residual_1.numpy(),
+            "norm_1": norm_1.numpy(), "ffn_hidden": hidden.numpy(), "ffn_output": ffn_out.numpy(),
+            "residual_2": residual_2.numpy(), "norm_2": norm_2.numpy(), "output": output.numpy(),
+            "_weights": [w.numpy() for w in weights]}
+
+
+ORACLES["transformer_block"] = lambda p: {k: v for k, v in transformer_block(p).items() if not k.startswith("_")}

@@ -88,3 +88,14 @@ def test_bad_parameters_name_the_field(change, field):
     with pytest.raises(ParamError) as err:
         solve("backprop", {"batch": BATCH, "layers": LAYERS, "loss": "se", **change})
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
+
+
+def test_lecture_13s_lambda_is_half_the_weight_decay():
+    # Lecture 13: grad (R + lambda ||w||^2) = grad R + 2 lambda w; here penalty = weight_decay/2 sum W^2, so the
+    # lecture's lambda = 0.05 is weight_decay = 0.1.
+    plain = solve("backprop", {"x": [1, 2], "target": [1], "layers": LAYERS, "loss": "se"}).answer
+    decayed = solve("backprop", {"x": [1, 2], "target": [1], "layers": LAYERS, "loss": "se",
+                                 "weight_decay": 0.1}).answer
+    W0 = np.array(LAYERS[0]["W"])
+    np.testing.assert_allclose(np.array(decayed["grad_W"][0]), np.array(plain["grad_W"][0]) + 2 * 0.05 * W0)
+    assert decayed["penalty"] == pytest.approx(0.05 * (W0**2).sum() + 0.05 * 1.25)

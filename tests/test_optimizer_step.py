@@ -98,3 +98,25 @@ def test_divergence_is_refused_with_the_learning_rate():
         solve("optimizer_step", {"params": [1], "objective": "w^4", "variables": ["w"], "steps": 50,
                                  "optimizer": "sgd", "lr": 1})
     assert str(err.value).startswith("lr")
+
+
+def test_cheat_sheets_momentum_form_gives_torchs_iterates():
+    # Cheat sheet: v <- alpha v - eps g, theta <- theta + v (v from 0). torch: b <- mu b + g, p <- p - lr b. With a
+    # constant rate v = -lr b, so both forms give the same iterates.
+    params = {"params": [0, 0], "objective": "13*w1^2 - 10*w1*w2 + 4*w1 + 2*w2^2 - 2*w2 + 1",
+              "variables": ["w1", "w2"], "steps": 8, "optimizer": "momentum", "lr": 0.02, "momentum": 0.9}
+    theta, v = np.zeros(2), np.zeros(2)
+    path = [theta.copy()]
+    for _ in range(8):
+        g = np.array([26 * theta[0] - 10 * theta[1] + 4, -10 * theta[0] + 4 * theta[1] - 2])
+        v = 0.9 * v - 0.02 * g
+        theta = theta + v
+        path.append(theta.copy())
+    np.testing.assert_allclose(solve("optimizer_step", params).answer["iterates"], path, rtol=1e-12, atol=1e-15)
+
+
+def test_eps_goes_outside_the_square_root_not_inside_as_the_cheat_sheet_writes():
+    # Cheat sheet (Adagrad): theta <- theta - eps / sqrt(a + small) g. torch: lr g / (sqrt(sum) + eps).
+    sol = solve("optimizer_step", {"params": [1], "gradients": [[0.5]], "optimizer": "adagrad", "lr": 1, "eps": 0.25})
+    assert sol.answer["final"][0] == pytest.approx(1 - 0.5 / (0.5 + 0.25))
+    assert sol.answer["final"][0] != pytest.approx(1 - 0.5 / np.sqrt(0.25 + 0.25))

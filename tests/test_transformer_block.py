@@ -70,3 +70,16 @@ def test_bad_parameters_name_the_field(change, field):
     with pytest.raises(ParamError) as err:
         solve("transformer_block", {**BASE, **change})
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
+
+
+def test_layer_norm_is_per_token_with_the_centred_variance():
+    # Lecture 25's transcription writes the variance as (1/T) sum (S_i + X_i)^2, without subtracting the mean,
+    # and beta inside the fraction; the truth (torch's layer_norm): var = mean((z - mu)^2) over the token's
+    # features, then gamma (z - mu) / sqrt(var + eps) + beta.
+    sol = solve("transformer_block", {**BASE, "ln_1": {"gamma": [2, 1], "beta": [0.5, -1]}})
+    z = np.array(sol.answer["residual_1"])
+    mu, var = z.mean(axis=1, keepdims=True), z.var(axis=1, keepdims=True)
+    truth = np.array([2, 1]) * (z - mu) / np.sqrt(var + 1e-5) + np.array([0.5, -1])
+    np.testing.assert_allclose(sol.answer["norm_1"], truth, rtol=1e-12)
+    slip = np.array([2, 1]) * (z - mu + np.array([0.5, -1])) / np.sqrt((z**2).mean(axis=1, keepdims=True) + 1e-5)
+    assert not np.allclose(sol.answer["norm_1"], slip)

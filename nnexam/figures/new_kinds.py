@@ -167,11 +167,12 @@ def pool_routing(data: dict[str, Any], ax) -> None:
                 panel.text(j, i, f"{m[i, j]:.3g}", ha="center", va="center", fontsize=9,
                            fontweight="bold" if hit else "normal")
                 if hit:
-                    panel.text(j + 0.45, i + 0.42, f"+{routed[(i, j)]:.3g}", ha="right", va="bottom", fontsize=6,
+                    panel.text(j + 0.45, i + 0.42, f"{routed[(i, j)]:+.3g}", ha="right", va="bottom", fontsize=6,
                                color="tab:red")
         panel.set_xticks(range(W))
         panel.set_yticks(range(H))
-        panel.set_title(f"channel {o}: maxima (red) get the gradient", fontsize=8)
+        panel.set_title(f"channel {o}" + (": maxima (red) get the gradient" if len(maps) == 1 else " (red: maxima)"),
+                        fontsize=8)
 
 
 def _rectangle(x: float, y: float, w: float, h: float, **style):

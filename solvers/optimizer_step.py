@@ -66,8 +66,8 @@ def _read(params: dict[str, Any]) -> dict[str, Any]:
     optimizer = P.choice(P.get(params, "optimizer"), "optimizer", OPTIMIZERS)
     for name in HYPERPARAMETERS:
         if params.get(name) is not None and name not in TAKES[optimizer]:
-            raise ParamError(name, f"torch.optim.{TORCH_NAMES[optimizer].split()[0]} as {optimizer} does not take "
-                                   f"{name}; its hyperparameters are: {', '.join(TAKES[optimizer])}")
+            raise ParamError(name, f"{optimizer} (torch.optim.{TORCH_NAMES[optimizer]}) does not take {name}; its "
+                                   f"hyperparameters are: {', '.join(TAKES[optimizer])}")
     r: dict[str, Any] = {"start": start, "optimizer": optimizer, "objective": None, "symbols": None}
     if params.get("gradients") is not None:
         for name in ("objective", "variables", "steps"):

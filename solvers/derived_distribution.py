@@ -5,6 +5,8 @@
     p_X(x) = p_Z(f^-1(x)) |d f^-1(x) / dx|      on f(support), whose ends swap when f decreases.
 
 A transform that is not monotone on the support is refused (its density would sum several branches).
+A list `transform` (x1 = f1(z1..zd), ...) is the change of variables in d dimensions with the Jacobian
+determinant of the inverse map (see `solvers._joint_density`); a string keeps the 1-D form above.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
+from . import _joint_density as joint
 from . import densities as dens
 from . import params as P
 from .core import Figure, Solution, Step, Sym
@@ -24,6 +27,12 @@ from .registry import register
 # Lecture 19's example: Z uniform on [0, 1], x = -log z. The seed writes the density as -e^(-x) on x < 0
 # (the signed Jacobian and the wrong side); the truth is e^(-x) on [0, oo).
 LECTURE_19 = {"z_density": "1", "z_support": [0, 1], "transform": "-log(z)"}
+# Lecture 19's "say z, x in R^d": two independent Exp(1) variables, their sum and the first one's share,
+# x1 = z1 + z2, x2 = z1 / (z1 + z2), so z1 = x1 x2, z2 = x1 (1 - x2), |det dz/dx| = x1: p_X = x1 e^(-x1).
+SUM_AND_SHARE = {"z_density": "exp(-z1 - z2)", "z_support": [[0, "oo"], [0, "oo"]],
+                 "transform": ["z1 + z2", "z1/(z1 + z2)"]}
+LINEAR_MAP = {"z_density": "1", "z_support": [[0, 1], [0, 1]], "transform": ["z1 + z2", "z1 - z2"]}
+SHEAR = {"z_density": "exp(-(z1^2 + z2^2)/2)/(2*pi)", "z_support": ["R", "R"], "transform": ["z1", "z1 + 2*z2"]}
 
 
 def _read(params: dict[str, Any]):
@@ -38,8 +47,12 @@ def _read(params: dict[str, Any]):
           examples={"lecture_19_minus_log": LECTURE_19,
                     "affine_decreasing": {"z_density": "2*z", "z_support": [0, 1], "transform": "3 - 2*z"},
                     "exponential_of_normal": {"z_density": "exp(-z^2/2)/sqrt(2*pi)", "z_support": ["-oo", "oo"],
-                                              "transform": "exp(z)"}})
+                                              "transform": "exp(z)"},
+                    "lecture_19_sum_and_share": SUM_AND_SHARE, "linear_map_of_uniforms": LINEAR_MAP,
+                    "shear_of_normals": SHEAR})
 def solve(params: dict[str, Any]) -> Solution:
+    if isinstance(params.get("transform"), (list, tuple)):
+        return _solve_joint(params)
     source, f = _read(params)
     tr = dens.transform(source, f, "transform", X)
     if tr.density is None:
@@ -83,6 +96,16 @@ def solve(params: dict[str, Any]) -> Solution:
     normalized = {"z_density": str(source.expr), "z_support": dens.support_json(*source.support)[1],
                   "transform": str(f)}
     return Solution("derived_distribution", normalized, steps, answer, [])
+
+
+def _solve_joint(params: dict[str, Any]) -> Solution:
+    P.no_unknown(params, ["z_density", "z_support", "transform"])
+    j = joint.read(params)
+    change = joint.change_of_variables(j)
+    answer = {"density": str(change.density), "jacobian_determinant": str(change.determinant)}
+    normalized = {"z_density": str(j.density), "z_support": [dens.support_json(lo, hi)[1] for lo, hi in j.support],
+                  "transform": [str(fi) for fi in j.f]}
+    return Solution("derived_distribution", normalized, joint.steps(j, change), answer, [])
 
 
 def _range(d: dens.Density) -> tuple[float, float]:

@@ -1,6 +1,7 @@
 """Gradient descent on an objective R given as an expression: w^(t+1) = w^(t) - eta grad R(w^(t)).
 
-The gradient is derived by sympy. Iterates are exact fractions while the objective, the start and the
+The gradient is derived by sympy. Points keep the shape of `start`: a list (even of one entry, `[2]`) gives
+lists, a bare number (one variable) gives numbers. Iterates are exact fractions while the objective, the start and the
 learning rate are rational and the fractions stay short (`EXACT_DIGITS`); floats otherwise.
 For a quadratic R(w) = 1/2 w^T H w + c^T w + const the gradient is linear, grad R(w) = H w + c, and
 w^(t+1) - w* = (I - eta H)(w^(t) - w*): descent converges from every start iff every eigenvalue lambda of H
@@ -33,7 +34,9 @@ HW5_Q1 = {"objective": "13*w1^2 - 10*w1*w2 + 4*w1 + 2*w2^2 - 2*w2 + 1", "variabl
           "start": [0, 0], "learning_rate": 0.02, "iterations": 500}
 
 
-def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rational], sp.Rational, int]:
+def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rational], sp.Rational, int, bool]:
+    """The objective, its variables, the start, the learning rate, the iteration count, and whether the start
+    is a bare number (then points are reported as numbers; a list start gives lists, one entry per variable)."""
     P.no_unknown(params, ["objective", "variables", "start", "learning_rate", "iterations"])
     raw = P.get(params, "variables")
     names = [raw] if isinstance(raw, str) else raw
@@ -52,12 +55,13 @@ def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rat
     by_name = {str(s): s for s in symbols}
     symbols = [by_name.get(n, sp.Symbol(n, real=True)) for n in names]
     start_raw = P.get(params, "start")
-    if len(names) == 1 and not isinstance(start_raw, (list, tuple)):
+    bare = len(names) == 1 and not isinstance(start_raw, (list, tuple))
+    if bare:
         start_raw = [start_raw]
     start = P.vector(start_raw, "start", len(names), exact=True)
     eta = P.rational(P.get(params, "learning_rate"), "learning_rate", positive=True)
     iterations = P.integer(P.get(params, "iterations"), "iterations", low=0, high=MAX_ITERATIONS)
-    return objective, symbols, start, eta, iterations
+    return objective, symbols, start, eta, iterations, bare
 
 
 def _short(r: sp.Rational) -> bool:
@@ -146,6 +150,7 @@ def _converges(q: dict[str, Any], eta: sp.Rational) -> bool:
 
 
 def _show(point: list[Any], scalar: bool) -> Any:
+    """A point in the shape of the start: a number for a bare-number start, else a list (one entry per variable)."""
     return point[0] if scalar else point
 
 
@@ -156,9 +161,7 @@ def _show(point: list[Any], scalar: bool) -> Any:
                     "quartic": {"objective": "w^4", "variables": ["w"], "start": 1, "learning_rate": "1/8",
                                 "iterations": 3}})
 def solve(params: dict[str, Any]) -> Solution:
-    objective, symbols, start, eta, iterations = _read(params)
-    n = len(symbols)
-    scalar = n == 1
+    objective, symbols, start, eta, iterations, scalar = _read(params)
     warnings: list[str] = []
     gradient = [sp.simplify(sp.diff(objective, s)) for s in symbols]
     R = sp.Lambda(tuple(symbols), objective)

@@ -100,18 +100,18 @@ def _exact_number(value: Any, field: str, **bounds: Any) -> Fraction:
     return Fraction(int(r.p), int(r.q))
 
 
-def read_network(params: dict[str, Any], *, extra: tuple[str, ...] = (), need_loss: bool = False) -> Network:
-    """Validate x, layers, target and loss, layer by layer, with errors that name the field."""
-    P.no_unknown(params, ("x", "layers", "target", "loss", *extra))
-    x = _fractions(P.vector(P.get(params, "x"), "x", exact=True))
-    raw_layers = P.get(params, "layers")
+def read_input(value: Any, field: str) -> list[Fraction]:
+    return _fractions(P.vector(value, field, exact=True))
+
+
+def read_layers(raw_layers: Any, width: int) -> list[Layer]:
+    """Validate `layers` for an input of `width` entries, layer by layer."""
     if not isinstance(raw_layers, list) or not raw_layers:
         raise P.ParamError("layers", f"expected a non-empty list of layers {{W, b, activation}}, "
                                      f"got {raw_layers!r:.40}")
     if len(raw_layers) > MAX_LAYERS:
         raise P.ParamError("layers", f"too many layers: {len(raw_layers)} (the limit is {MAX_LAYERS})")
     layers = []
-    width = len(x)
     for i, raw in enumerate(raw_layers):
         field = f"layers[{i}]"
         if not isinstance(raw, dict):
@@ -136,15 +136,28 @@ def read_network(params: dict[str, Any], *, extra: tuple[str, ...] = (), need_lo
             raise P.ParamError(f"{field}.activation", "softmax needs at least 2 outputs (one output is always 1)")
         layers.append(Layer(_fractions(W), b, activation, slope))
         width = rows
+    return layers
+
+
+def read_target(raw_t: Any, field: str, width: int) -> list[Fraction]:
+    """A target with one entry per output (a bare number for one output)."""
+    if isinstance(raw_t, (int, float, str)) and not isinstance(raw_t, bool) and width == 1:
+        raw_t = [raw_t]
+    target = _fractions(P.vector(raw_t, field, exact=True))
+    if len(target) != width:
+        raise P.ParamError(field, f"expected {width} entries (one per output of the last layer), got {len(target)}")
+    return target
+
+
+def read_network(params: dict[str, Any], *, extra: tuple[str, ...] = (), need_loss: bool = False) -> Network:
+    """Validate x, layers, target and loss, layer by layer, with errors that name the field."""
+    P.no_unknown(params, ("x", "layers", "target", "loss", *extra))
+    x = read_input(P.get(params, "x"), "x")
+    layers = read_layers(P.get(params, "layers"), len(x))
+    width = layers[-1].outputs
     target = None
     if params.get("target") is not None:
-        raw_t = params["target"]
-        if isinstance(raw_t, (int, float, str)) and not isinstance(raw_t, bool) and width == 1:
-            raw_t = [raw_t]
-        target = _fractions(P.vector(raw_t, "target", exact=True))
-        if len(target) != width:
-            raise P.ParamError("target", f"expected {width} entries (one per output of the last layer), "
-                                         f"got {len(target)}")
+        target = read_target(params["target"], "target", width)
     elif need_loss:
         raise P.ParamError("target", "missing required field")
     loss = None
@@ -156,10 +169,14 @@ def read_network(params: dict[str, Any], *, extra: tuple[str, ...] = (), need_lo
         raise P.ParamError("loss", "missing required field")
     elif target is not None:
         raise P.ParamError("loss", f"a target needs a loss: add loss ({', '.join(LOSSES)})")
+    check_target_range(loss, target, "target")
+    return Network(x, layers, target, loss)
+
+
+def check_target_range(loss: str | None, target: list[Fraction] | None, field: str) -> None:
     if loss in ("bce", "ce") and any(t < 0 or (loss == "bce" and t > 1) for t in target):
         where = "between 0 and 1" if loss == "bce" else ">= 0"
-        raise P.ParamError("target", f"the {loss} loss needs targets {where}, got {[float(t) for t in target]}")
-    return Network(x, layers, target, loss)
+        raise P.ParamError(field, f"the {loss} loss needs targets {where}, got {[float(t) for t in target]}")
 
 
 # --- activations -------------------------------------------------------------------------------------------

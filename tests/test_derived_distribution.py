@@ -72,3 +72,54 @@ def test_bad_parameters_name_the_field(params, field, words):
         solve("derived_distribution", params)
     message = str(err.value)
     assert message.startswith(field) and words in message and "\n" not in message
+
+
+# --- d variables: p_X(x) = p_Z(f^-1(x)) |det dz/dx| ------------------------------------------------------------
+
+SUM_AND_SHARE = {"z_density": "exp(-z1 - z2)", "z_support": [[0, "oo"], [0, "oo"]],
+                 "transform": ["z1 + z2", "z1/(z1 + z2)"]}
+
+
+def test_sum_and_share_of_exponentials_by_monte_carlo():
+    # X1 = Z1 + Z2 ~ Gamma(2), X2 = Z1 / (Z1 + Z2) ~ U(0, 1), independent: p_X = x1 e^(-x1) on (0, oo) x (0, 1).
+    from scipy import integrate
+
+    sol = solve("derived_distribution", SUM_AND_SHARE)
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    density = sp.sympify(sol.answer["density"], locals={"x1": x1, "x2": x2})
+    assert sp.simplify(density - x1 * sp.exp(-x1)) == 0
+    assert sp.integrate(density, (x1, 0, sp.oo), (x2, 0, 1)) == 1
+    rng = np.random.default_rng(0)
+    z = rng.exponential(size=(400_000, 2))
+    x = np.stack([z.sum(1), z[:, 0] / z.sum(1)], axis=1)
+    box = (0.5, 2.0, 0.2, 0.7)
+    inside = ((x[:, 0] > box[0]) & (x[:, 0] < box[1]) & (x[:, 1] > box[2]) & (x[:, 1] < box[3])).mean()
+    f = sp.lambdify((x1, x2), density)
+    exact, _ = integrate.dblquad(lambda b, a: f(a, b), box[0], box[1], box[2], box[3])
+    assert inside == pytest.approx(exact, abs=4e-3)
+
+
+def test_shear_of_normals_integrates_to_one_and_keeps_the_signed_determinant():
+    sol = solve("derived_distribution", {"z_density": "exp(-(z1^2 + z2^2)/2)/(2*pi)", "z_support": ["R", "R"],
+                                         "transform": ["z1", "z1 + 2*z2"]})
+    x1, x2 = sp.symbols("x1 x2", real=True)
+    density = sp.sympify(sol.answer["density"], locals={"x1": x1, "x2": x2})
+    assert sp.simplify(sp.integrate(density, (x1, -sp.oo, sp.oo), (x2, -sp.oo, sp.oo))) == 1
+    assert sol.answer["jacobian_determinant"] == "1/2"
+    swapped = solve("derived_distribution", {**SUM_AND_SHARE, "transform": ["z1/(z1 + z2)", "z1 + z2"]})
+    assert sp.sympify(swapped.answer["jacobian_determinant"]) == sp.Symbol("x2")  # the sign follows the order
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"z_density": "1/4", "z_support": ["R"], "transform": ["z1^2"]}, "z_density"),
+    ({"z_density": "exp(-z1^2/2)/sqrt(2*pi)", "z_support": ["R"], "transform": ["z1^2"]}, "transform"),
+    ({"z_density": "1", "z_support": [[0, 1], [0, 1]], "transform": ["z1 + z2", "2*z1 + 2*z2"]}, "transform"),
+    ({"z_density": "2", "z_support": [[0, 1], [0, 1]], "transform": ["z1", "z2"]}, "z_density"),
+    ({"z_density": "1", "z_support": [[0, 1]], "transform": ["z1", "z2"]}, "z_support"),
+    ({"z_density": "1", "z_support": [[0, 1], [1, 0]], "transform": ["z1", "z2"]}, "z_support[1]"),
+    ({"z_density": "1", "z_support": [[0, 1], [0, 1]], "transform": ["z1", "x1"]}, "transform[1]"),
+])
+def test_joint_bad_parameters_name_the_field(params, field):
+    with pytest.raises(ParamError) as err:
+        solve("derived_distribution", params)
+    assert str(err.value).startswith(field) and "\n" not in str(err.value)

@@ -65,6 +65,18 @@ def test_lecture8_quartic_eta_half_oscillates():
     assert sol.answer["iterates_exact"] == ["1", "-1", "1", "-1", "1"]
 
 
+def test_one_variable_list_start_keeps_its_shape():
+    # A one-element start gives one-element points, as every other dimension does; a bare number gives numbers.
+    params = {"objective": "w^2 - 2*w", "variables": ["w"], "start": [2], "learning_rate": 0.08, "iterations": 2}
+    sol = solve("gradient_descent", params)
+    assert sol.answer["iterates"] == [[2.0], [1.84], [1.7056]]
+    assert sol.answer["final"] == [1.7056] and sol.answer["iterates_exact"][1] == ["46/25"]
+    assert sol.answer["stationary_points"] == [[1.0]] and sol.answer["stationary_points_exact"] == [["1"]]
+    np.testing.assert_allclose(sol.answer["iterates"], oracle(params)["iterates"], rtol=1e-12)
+    bare = solve("gradient_descent", {**params, "start": 2})
+    assert bare.answer["iterates"] == [2.0, 1.84, 1.7056] and bare.answer["final"] == 1.7056
+
+
 def test_divergence_is_reported_and_json_stays_valid():
     sol = solve("gradient_descent", {"objective": "w^4", "variables": ["w"], "start": 1, "learning_rate": 1,
                                      "iterations": 30})

@@ -15,7 +15,8 @@ def gradient_descent(params):
     syms = sp.symbols(names, real=True)
     expr = sp.sympify(str(params["objective"]).replace("^", "**"), locals=dict(zip(names, syms, strict=True)))
     f = sp.lambdify(syms, expr, modules=[{"exp": torch.exp, "log": torch.log, "sqrt": torch.sqrt}, "math"])
-    start = params["start"] if isinstance(params["start"], list) else [params["start"]]
+    bare = not isinstance(params["start"], list)
+    start = [params["start"]] if bare else params["start"]
     eta = float(sp.Rational(str(params["learning_rate"])))
     w = torch.tensor([float(sp.Rational(str(v))) for v in start], dtype=torch.float64)
     points = [w.clone()]
@@ -26,7 +27,7 @@ def gradient_descent(params):
         w = (w - eta * grad).detach()
         points.append(w.clone())
     iterates = np.array([p.numpy() for p in points])
-    out = {"iterates": iterates if len(names) > 1 else iterates[:, 0]}
+    out = {"iterates": iterates[:, 0] if bare else iterates}
     if sp.Poly(expr, *syms).total_degree() == 2:
         H = np.array(sp.hessian(expr, syms).tolist(), dtype=float)
         lam = np.linalg.eigvalsh(H)
@@ -35,7 +36,7 @@ def gradient_descent(params):
         if abs(np.linalg.det(H)) > 1e-12:  # a singular Hessian has no unique stationary point
             w_star = np.linalg.solve(H, -c)
             out.update({"converges": bool(lam[0] > 0 and eta < 2 / lam[-1]),
-                        "stationary_points": [w_star.tolist() if len(names) > 1 else float(w_star[0])],
+                        "stationary_points": [float(w_star[0]) if bare else w_star.tolist()],
                         "distance_to_optimum": np.linalg.norm(iterates - w_star, axis=1)})
     return out
 

@@ -116,7 +116,37 @@ def gan_generator(params):
     return {"cdf": str(F), "generator": str(generator)}
 
 
+def joint_derived_distribution(params):
+    """d variables: the inverse by sympy, then p_X = p_Z(g(x)) / |det df/dz| at z = g(x), the forward Jacobian
+    (the solver differentiates the inverse instead); the sign of det df/dz read at one interior point."""
+    d = len(params["transform"])
+    zs = sp.symbols(f"z1:{d + 1}", real=True)
+    xs = sp.symbols(f"x1:{d + 1}", real=True)
+    names = {str(v): v for v in (*zs, *xs)} | {"pi": sp.pi, "oo": sp.oo}
+
+    def expr(text):
+        return sp.nsimplify(sp.sympify(str(text).replace("^", "**"), locals=names), rational=True)
+
+    f = [expr(e) for e in params["transform"]]
+    point = {}
+    for z, s in zip(zs, params["z_support"], strict=True):
+        lo, hi = (-sp.oo, sp.oo) if s == "R" else (end(v) for v in s)
+        point[z] = sample_point(lo, hi, "2/5")
+    forward = sp.Matrix(f).jacobian(zs).det()
+    sign = 1 if forward.subs(point) > 0 else -1
+    x_at = {x: fi.subs(point) for x, fi in zip(xs, f, strict=True)}
+    for root in sp.solve([sp.Eq(x, fi) for x, fi in zip(xs, f, strict=True)], zs, dict=True):
+        if all(abs(complex(sp.N(root[z].subs(x_at))) - float(point[z])) < 1e-9 for z in zs):
+            g = root
+            break
+    inverse_det = sp.simplify(1 / forward.subs(g, simultaneous=True))
+    density = sp.simplify(expr(params["z_density"]).subs(g, simultaneous=True) * sign * inverse_det)
+    return {"density": str(density), "jacobian_determinant": str(inverse_det)}
+
+
 def derived_distribution(params):
+    if isinstance(params["transform"], list):
+        return joint_derived_distribution(params)
     p = parse(params["z_density"])
     lo, hi = (end(v) for v in params["z_support"])
     density, (a, b) = pushforward(p, z, lo, hi, parse(params["transform"]), x)

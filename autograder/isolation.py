@@ -405,8 +405,14 @@ def _cgroup_v1(name: str, memory: int, nproc: int) -> list[Path] | None:
     return made
 
 
+def cgroup_name(run: str) -> str:
+    """A run's cgroup name, carrying the grader's pid: `run-<pid>-<run>`."""
+    return f"run-{os.getpid()}-{run}"
+
+
 def sweep_cgroups() -> None:
-    """Remove the run cgroups that a killed grader left (their processes died with it)."""
+    """Remove the run cgroups of graders that are no longer alive (killed; their workers died with them).
+    Another live grader's groups are left alone."""
     parents = [CGROUP_ROOT / "nnexam"]
     for controller in ("memory", "pids"):
         try:
@@ -415,7 +421,8 @@ def sweep_cgroups() -> None:
             pass
     for parent in parents:
         for entry in _scandir(str(parent)):
-            if entry.is_dir() and entry.name.startswith("run-"):
+            owner = entry.name.split("-")[1] if entry.name.startswith("run-") else ""
+            if owner.isdigit() and not Path(f"/proc/{owner}").exists() and entry.is_dir():
                 RunCgroup([Path(entry.path)]).close()
 
 

@@ -403,7 +403,8 @@ def _run(source: bytes, plan, inputs, limits: Limits, hide, base: Path, uid: int
     cgroup = None
     try:
         infolder, work = _prepare_folder(private, source, plan, inputs, uid)
-        cgroup = isolation.RunCgroup.create(f"run-{private.name}", limits.total_memory_mb, limits.nproc)
+        cgroup = isolation.RunCgroup.create(isolation.cgroup_name(private.name), limits.total_memory_mb,
+                                            limits.nproc)
         token = secrets.token_hex(16).encode()
         config = {"workdir": str(work), "worker": str(infolder / "worker.py"), "infolder": str(infolder),
                   "python": sys.executable, "limits": limits.__dict__ | {}, "uid": uid, "gid": uid,

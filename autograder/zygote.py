@@ -36,20 +36,17 @@ HERE = Path(__file__).resolve().parent
 
 
 def warm_up():
-    """Run the layer kinds and the optimizer step of the homework once, so that what torch loads lazily on
-    first use (the optimizer's compile-time checks, the convolution kernels) is loaded before the forks."""
+    """Run the homework's kinds of layer forward and backward once, so that what torch prepares lazily on first
+    use (kernels, autograd's engine) is ready before the forks instead of in every worker."""
     model = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3), torch.nn.ReLU(), torch.nn.BatchNorm2d(2),
                                 torch.nn.Dropout(0.1), torch.nn.MaxPool2d(2), torch.nn.Upsample(scale_factor=2,
                                 mode="bicubic"), torch.nn.ConvTranspose2d(2, 1, 3), torch.nn.Flatten(),
                                 torch.nn.Linear(64, 3), torch.nn.BatchNorm1d(3), torch.nn.Softmax(dim=1))
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     for mode in (model.train, model.eval):
         mode()
         loss = torch.nn.functional.mse_loss(model(torch.rand(2, 1, 8, 8)), torch.zeros(2, 3))
         loss = loss + torch.nn.functional.cross_entropy(model(torch.rand(2, 1, 8, 8)), torch.tensor([0, 1]))
-        optimizer.zero_grad()
         loss.backward()
-        optimizer.step()
 
 
 warm_up()

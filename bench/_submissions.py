@@ -7,15 +7,17 @@ from pathlib import Path
 
 from _common import ROOT
 
+from tests.patches import source
+
 SUBMISSIONS = ROOT / "tests" / "submissions"
 
 
 def _hw7_variants() -> dict[str, list[tuple[str, str]]]:
-    ref = (SUBMISSIONS / "hw7" / "reference_copy.py").read_text()
+    ref = source("hw7/reference_copy.py")
     return {
         "correct": [("reference_copy", ref), ("restyled", (SUBMISSIONS / "hw7" / "restyled.py").read_text())],
         "wrong": [
-            ("wrong_temperature_and_layer", (SUBMISSIONS / "hw7" / "wrong_temperature_and_layer.py").read_text()),
+            ("wrong_temperature_and_layer", source("hw7/wrong_temperature_and_layer.py")),
             ("wrong_temperature", ref.replace("self.softmax(20 * x)", "self.softmax(5 * x)")),
             ("wrong_half", ref.replace("- 0.5 * torch.sum", "- 1.0 * torch.sum")),
             ("wrong_dropout", ref.replace("nn.Dropout(0.1)", "nn.Dropout(0.5)")),
@@ -34,7 +36,7 @@ def _hw5_hostile() -> list[tuple[str, str]]:
 
 
 def _hw5_plain() -> dict[str, list[tuple[str, str]]]:
-    read = lambda name: (SUBMISSIONS / "hw5" / f"{name}.py").read_text()  # noqa: E731
+    read = lambda name: source(f"hw5/{name}.py")  # noqa: E731
     return {
         "correct": [("reference_copy", read("reference_copy")), ("other_style", read("other_style"))],
         "wrong": [("sign_error", read("sign_error")), ("wrong_phi_prime", read("wrong_phi_prime"))],

@@ -1,18 +1,16 @@
 """The comparison engine on example submissions: references and other styles earn full marks, each mistake
 loses the points of the checks it breaks, with feedback naming it."""
 
-from pathlib import Path
 
 import pytest
 
 from autograder.engine import grade_submission
 from autograder.results import gradescope
-
-SUBMISSIONS = Path(__file__).parent / "submissions"
+from tests.patches import submission
 
 
 def scores(assignment, name):
-    results = grade_submission(assignment, SUBMISSIONS / assignment / name)
+    results = grade_submission(assignment, submission(f"{assignment}/{name}"))
     return {q.id: q for q in results}
 
 
@@ -40,7 +38,7 @@ def test_hw5_sign_error_names_the_component():
 
 
 def test_gradescope_object_shape():
-    obj = gradescope(grade_submission("hw5", SUBMISSIONS / "hw5" / "reference_copy.py"))
+    obj = gradescope(grade_submission("hw5", submission("hw5/reference_copy.py")))
     assert obj["score"] == obj["max_score"] == 20
     assert [t["name"] for t in obj["tests"]] == ["q1", "q2"]
     assert all({"score", "max_score", "output", "visibility"} <= set(t) for t in obj["tests"])

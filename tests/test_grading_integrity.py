@@ -27,6 +27,7 @@ from autograder.engine import grade_submission
 from autograder.results import NOT_GRADED, REFUSED, grade_folder, sign
 from autograder.sandbox import Limits, run_plan, zygote_workers
 from autograder.submission import Submission, notebook_submission, read_submission
+from tests.patches import source
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCES = Path(autograder.references.__file__).parent
@@ -92,9 +93,9 @@ def test_wheel_install_hides_the_package_from_submissions(wheel_venv, tmp_path):
     installed = subprocess.run([str(wheel_venv), "-c", "import autograder; print(autograder.__file__)"],
                                capture_output=True, text=True, cwd=tmp_path, check=True).stdout.strip()
     assert installed.startswith(str(wheel_venv.parents[1])), installed  # the wheel's copy, not the checkout
-    for name, source in (("import.py", CHEAT_IMPORT),
-                         ("read.py", CHEAT_READ.format(checkout=str(ROOT / "autograder/references/hw6.py")))):
-        (tmp_path / name).write_text(source)
+    for name, text in (("import.py", CHEAT_IMPORT),
+                       ("read.py", CHEAT_READ.format(checkout=str(ROOT / "autograder/references/hw6.py")))):
+        (tmp_path / name).write_text(text)
         done = subprocess.run([str(wheel_venv), "-m", "nnexam.cli", "grade", "hw6", name, "--format", "json"],
                               capture_output=True, text=True, cwd=tmp_path)
         assert done.returncode == 0, done.stderr
@@ -160,7 +161,7 @@ for folder in ('/tmp', '/dev/shm', '/var/tmp'):
         os.chmod(folder + '/nnexam-leftover-secret', 0o666)
     except OSError:
         pass
-""" + (HW5 / "reference_copy.py").read_text()
+""" + source("hw5/reference_copy.py")
 FINDER = """
 import ctypes, os, numpy as np
 FOUND = [int(ctypes.CDLL(None).shmget(0x5eed, 0, 0) != -1)]
@@ -311,7 +312,7 @@ def test_a_grader_failure_is_not_graded_and_names_the_file(tmp_path, monkeypatch
     monkeypatch.setattr(hw5.QUESTIONS[0], "grade", broken)
     folder = tmp_path / "subs"
     folder.mkdir()
-    (folder / "alice.py").write_text((HW5 / "reference_copy.py").read_text())
+    (folder / "alice.py").write_text(source("hw5/reference_copy.py"))
     records = grade_folder("hw5", folder, tmp_path / "g.csv", jobs=1)
     assert records[0]["status"] == NOT_GRADED and "alice.py" in records[0]["error"], records[0]
     assert "ZeroDivisionError" in records[0]["error"]
@@ -452,7 +453,7 @@ def test_folders_of_a_killed_grader_are_swept(tmp_path):
 def test_links_fifos_and_folders_among_submissions_are_refused(tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()
-    (folder / "honest.py").write_text((HW5 / "reference_copy.py").read_text())
+    (folder / "honest.py").write_text(source("hw5/reference_copy.py"))
     (folder / "ref.py").symlink_to(REFERENCES / "hw5.py")
     (folder / "zero.py").symlink_to("/dev/zero")
     os.mkfifo(folder / "pipe.py")
@@ -477,7 +478,7 @@ def test_corrupt_and_forged_results_files_are_regraded(tmp_path):
     folder = tmp_path / "subs"
     folder.mkdir()
     for name in ("a", "b", "c", "d"):
-        (folder / f"{name}.py").write_text((HW5 / "sign_error.py").read_text())
+        (folder / f"{name}.py").write_text(source("hw5/sign_error.py"))
     results = tmp_path / "g-results"
     records = grade_folder("hw5", folder, tmp_path / "g.csv", jobs=2)
     assert {r["score"] for r in records} == {12}
@@ -498,7 +499,7 @@ def test_corrupt_and_forged_results_files_are_regraded(tmp_path):
 
 def test_an_honest_notebook_with_magics_earns_full_marks(tmp_path):
     marker = tmp_path / "SHELL_RAN"
-    reference = (HW5 / "reference_copy.py").read_text()
+    reference = source("hw5/reference_copy.py")
     cells = [f"%%bash\ntouch {marker}\n", f"!touch {marker}\n%matplotlib inline", "%%time\n" + reference,
              "display(gradient(np.zeros(2)))\ngradient?", "files = !ls\n%time _ = gradient(np.zeros(2))",
              "import otter\ngrader = otter.Notebook()\ngrader.check('q1')"]
@@ -570,5 +571,5 @@ def test_submission_reading_refuses_what_is_not_a_file(tmp_path):
 def test_the_zygote_grades_like_a_spawned_worker():
     with zygote_workers() as zygote:
         assert zygote is not None
-        score, _, feedback = graded("hw5", (HW5 / "reference_copy.py").read_text())
+        score, _, feedback = graded("hw5", source("hw5/reference_copy.py"))
     assert score == 20, feedback

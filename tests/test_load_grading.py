@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from tests.load_grader import GRADER, complete_results, sandbox_workers
+from tests.patches import source
 
 ROOT = Path(__file__).resolve().parent.parent
-HW5 = ROOT / "tests" / "submissions" / "hw5"
 GOOD = ["reference_copy.py", "other_style.py"]
 WRONG = ["sign_error.py", "wrong_phi_prime.py"]
 BROKEN = {
@@ -39,9 +39,9 @@ def make_batch(folder: Path, size: int) -> dict[str, str]:
     """`size` submissions: a third hostile, the rest correct, wrong or broken. Returns name -> category."""
     folder.mkdir()
     categories = {}
-    plain = [("good", n, (HW5 / n).read_text()) for n in GOOD] + [("wrong", n, (HW5 / n).read_text()) for n in WRONG]
+    plain = [("good", n, source(f"hw5/{n}")) for n in GOOD] + [("wrong", n, source(f"hw5/{n}")) for n in WRONG]
     plain += [("broken", n, text) for n, text in BROKEN.items()]
-    hostile = [("hostile", n, (HW5 / n).read_text()) for n in HOSTILE]
+    hostile = [("hostile", n, source(f"hw5/{n}")) for n in HOSTILE]
     for i in range(size):
         pool = hostile if i % 3 == 2 else plain
         category, name, text = pool[(i // 3) % len(pool)] if pool is hostile else pool[i % len(pool)]

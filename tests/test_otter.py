@@ -21,9 +21,9 @@ from autograder.otter.package import placeholder_test
 from autograder.otter.plugin import GRADE_TIMEOUT_S
 from autograder.otter.specs import ASSIGNMENTS
 from autograder.submission import notebook_submission
+from tests.patches import source, submission
 
 HW5 = Path(__file__).parent / "submissions" / "hw5"
-SUBMISSIONS = Path(__file__).parent / "submissions"
 OTTER = shutil.which("otter") or str(Path(sys.executable).parent / "otter")
 
 
@@ -91,7 +91,7 @@ def test_public_checks_with_otter_check(tmp_path):
     for name in ("hw5", "hw6"):
         folder = tmp_path / name
         paths = write_student(name, folder)
-        shutil.copyfile(SUBMISSIONS / name / "reference_copy.py", folder / "ref.py")
+        shutil.copyfile(submission(f"{name}/reference_copy.py"), folder / "ref.py")
         good = run([OTTER, "check", "ref.py", "-t", "tests"], cwd=folder)
         assert good.returncode == 0 and "All tests passed!" in good.stdout, good.stdout[-2000:] + good.stderr
         bad = run([OTTER, "check", paths["py"].name, "-t", "tests", "-q", "q1"], cwd=folder)
@@ -121,8 +121,8 @@ def hw5_zip(tmp_path_factory):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["reference_copy.py", "sign_error.py", "hostile_forge.py"])
 def test_otter_run_and_nnexam_grade_agree(hw5_zip, name, tmp_path):
-    ours = nnexam_grade("hw5", HW5 / name)
-    otter = otter_run(hw5_zip, HW5 / name, tmp_path / "out")
+    ours = nnexam_grade("hw5", submission(f"hw5/{name}"))
+    otter = otter_run(hw5_zip, submission(f"hw5/{name}"), tmp_path / "out")
     assert scores(otter) == scores(ours), (otter, ours)
     assert sum(scores(otter).values()) == ours["score"]
     by_name = {t["name"]: t for t in otter["tests"]}
@@ -161,7 +161,7 @@ def test_submitted_otter_log_is_never_unpickled_and_kernel_forgery_fails(hw5_zip
 @pytest.mark.slow
 def test_a_notebook_submission_is_graded_like_its_script(hw5_zip, tmp_path):
     nb = starter_notebook(ASSIGNMENTS["hw5"])
-    reference = (HW5 / "reference_copy.py").read_text()
+    reference = source("hw5/reference_copy.py")
     starters = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError" in c.source]
     starters[0].source, starters[1].source = reference, "# (all in the cell above)"
     path = tmp_path / "hw5.ipynb"
@@ -178,7 +178,7 @@ def test_grader_check_in_the_starter_notebook(tmp_path):
     paths = write_student("hw5", tmp_path)
     nb = nbformat.read(paths["ipynb"], as_version=4)
     starters = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError" in c.source]
-    starters[0].source, starters[1].source = (HW5 / "reference_copy.py").read_text(), "# (all in the cell above)"
+    starters[0].source, starters[1].source = source("hw5/reference_copy.py"), "# (all in the cell above)"
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
     checks = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith("grader.check")]
     texts = [o.get("data", {}).get("text/plain", "") for c in checks for o in c.outputs]
@@ -200,7 +200,7 @@ def test_several_files_and_visibility(tmp_path):
     """--visibility after_due_date reaches Gradescope's results; with a notebook and a .py submitted together,
     Otter grades the notebook and the feedback says so."""
     result = build("hw5", tmp_path / "build", visibility="after_due_date")
-    notebook = {"cells": [{"cell_type": "code", "source": (HW5 / "reference_copy.py").read_text(), "metadata": {},
+    notebook = {"cells": [{"cell_type": "code", "source": source("hw5/reference_copy.py"), "metadata": {},
                            "outputs": [], "execution_count": None}],
                 "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     submission = tmp_path / "submission.zip"

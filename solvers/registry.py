@@ -1,7 +1,13 @@
-"""The registry of problem kinds: one solver function per kind, found by name."""
+"""The registry of problem kinds: one solver function per kind, found by name.
+
+A kind is any module of the `solvers` package that calls `@register`; on the registry's first use every module
+of the package is imported once (helpers register nothing), so a new kind needs no list to be added to.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +26,19 @@ class Kind:
 
 
 _KINDS: dict[str, Kind] = {}
+_discovered = False
+
+
+def _discover() -> None:
+    """Import every module of the package once, so that each kind's `@register` has run."""
+    global _discovered
+    if _discovered:
+        return
+    package = importlib.import_module(__package__)
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{__package__}.{module.name}")
+    _discovered = True
 
 
 def register(name: str, summary: str, examples: dict[str, dict[str, Any]] | None = None):
@@ -36,10 +55,12 @@ def register(name: str, summary: str, examples: dict[str, dict[str, Any]] | None
 
 
 def kinds() -> list[str]:
+    _discover()
     return sorted(_KINDS)
 
 
 def kind_info(name: str) -> Kind:
+    _discover()
     if name not in _KINDS:
         raise UnknownKindError(f"unknown problem kind {name!r}; the known kinds are: {', '.join(kinds())}")
     return _KINDS[name]

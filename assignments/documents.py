@@ -12,8 +12,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from nnexam.mathprint import escape
-from nnexam.render import render_document, solution_context
+from templates.mathprint import escape
+from templates.render import render_document, solution_context
 
 from .core import Part, Question, Variant, code_spec
 from .markup import environment

@@ -28,7 +28,7 @@ def main() -> None:
     from assignments import build, load
     from assignments import core as assignment_core
     from assignments.documents import document_context
-    from nnexam.render import FigureSink, compile_typst, render_template
+    from templates.render import FigureSink, compile_typst, render_template
 
     spec = load(args.assignment)
 

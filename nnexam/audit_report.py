@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from templates.mathprint import escape
+from templates.render import render_document
+
 from .audit import Report, Written, _json_value
-from .mathprint import escape
-from .render import render_document
 
 SEVERITY_TEXT = {"slip": "slip in a step", "wrong_final": "wrong final answer",
                  "wrong_method": "wrong method"}

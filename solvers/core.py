@@ -3,7 +3,7 @@
 A value inside a step (an input, an intermediate value, a result, a term of an equation) is any of:
 a Python number, a `fractions.Fraction`, a sympy expression or matrix, a numpy array, a nested list of
 numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON; the printers in
-`nnexam.mathprint` turn each into Typst, LaTeX or terminal text.
+`templates.mathprint` turn each into Typst, LaTeX or terminal text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sympy as sp
 
 @dataclass
 class Figure:
-    """A picture described by data; `nnexam.figures` draws it. `kind` names the drawer (e.g. "voronoi")."""
+    """A picture described by data; `templates.figures` draws it. `kind` names the drawer (e.g. "voronoi")."""
 
     kind: str
     data: dict[str, Any]

@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 import solvers
-from nnexam.render import render_solution
+from templates.render import render_solution
 from tests.oracles import ORACLES
 
 CASES = [(kind, label) for kind in solvers.kinds() for label in solvers.kind_info(kind).examples]

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from solvers import solve as run_solver
+from templates.render import FORMATS, render_solution
 
 from ..inputs import load_params
-from ..render import FORMATS, render_solution
 
 
 @click.command("solve")

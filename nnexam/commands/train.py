@@ -47,7 +47,7 @@ def run(target: str, output: Path, epochs: int | None = None, n: int | None = No
         reporter=None) -> dict:
     """Train `target`, write its files under `output`; returns {data, epochs, losses, files, summary, result}."""
     from autograder import train as T
-    from nnexam.figures import training as F
+    from templates.figures import training as F
 
     output.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []

@@ -23,7 +23,7 @@ from .mathprint import equation, escape, fmt, name_text, named
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
 SUFFIX = {"typst": ".typ", "latex": ".tex", "text": ".txt"}
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent  # the jinja2 templates are package data next to this module
 
 
 class RenderError(Exception):

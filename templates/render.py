@@ -30,6 +30,12 @@ class RenderError(Exception):
     """A document could not be produced (e.g. the Typst compiler refused the source)."""
 
 
+def need_output(fmt_name: str, output: Path | None) -> None:
+    """A PDF is only ever a file: refuse `pdf` without an output path, before any work is done."""
+    if fmt_name == "pdf" and output is None:
+        raise RenderError("--format pdf needs an output file: add -o FILE.pdf")
+
+
 def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bool = True) -> jinja2.Environment:
     """A jinja2 environment whose delimiters (`<< >>`, `<% %>`, `<# #>`) do not clash with Typst or LaTeX
     braces, loading templates from `folder` (the shared templates/ by default; an assignment's own folder)."""
@@ -199,9 +205,8 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
     text, typst, tex, pdf. Returns the text, or the written path for pdf (and for typst/tex with a
     figure folder next to `output`)."""
     target = TARGET_OF[fmt_name]
+    need_output(fmt_name, output)
     if fmt_name == "pdf":
-        if output is None:
-            raise RenderError("a PDF needs an output file: add -o FILE.pdf")
         with tempfile.TemporaryDirectory(prefix="nnexam-") as tmp:
             sink = FigureSink(Path(tmp))
             source = render_template(template, context_for(target, sink), target)
@@ -230,5 +235,5 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     )
 
 
-__all__ = ["FORMATS", "RenderError", "compile_typst", "render_document", "render_solution",
+__all__ = ["FORMATS", "RenderError", "compile_typst", "need_output", "render_document", "render_solution",
            "render_template", "solution_context", "step_context"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from solvers import solve as run_solver
-from templates.render import FORMATS, render_solution
+from templates.render import FORMATS, need_output, render_solution
 
 from ..inputs import load_params
 
@@ -28,8 +28,7 @@ def command(kind: str, params: str, fmt: str, output: Path | None) -> None:
       nnexam solve competitive --format text --params '{"points": [[0,1],[1,1]],
         "initial_weights": [[-1,2],[2,-1]], "learning_rate": 0.5, "epochs": 2}'
     """
-    if fmt == "pdf" and output is None:
-        raise click.UsageError("--format pdf needs an output file: add -o FILE.pdf")
+    need_output(fmt, output)
     solution = run_solver(kind, load_params(params))
     result = render_solution(solution, fmt, output)
     if isinstance(result, Path):

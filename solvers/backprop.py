@@ -15,9 +15,9 @@ from typing import Any
 
 from . import forward_pass
 from . import params as P
+from .activations import ACTIVATIONS
 from .core import Solution, Step, Sym
 from .networks import (
-    DERIVATIVES,
     EXPAND_LIMIT,
     LOSS_GRADIENTS,
     Products,
@@ -116,7 +116,7 @@ def solve(params: dict[str, Any]) -> Solution:
             slope = f" with slope {display_number(layer.slope)}: sigma'(v) = {display_number(layer.slope)} " \
                     "sigma(v)(1 - sigma(v))" if layer.activation == "sigmoid" and layer.slope != 1 else ""
             step.text += (f"delta^({l}) = g^({l}) * d^({l}) elementwise, where d^({l}) = {layer.activation}'(v^({l})): "
-                          f"{DERIVATIVES[layer.activation] if not slope else 'sigmoid' + slope}.")
+                          f"{ACTIVATIONS[layer.activation].derivative_formula if not slope else 'sigmoid' + slope}.")
             if layer.activation in ("step", "sign"):
                 warnings.append(f"layer {l} uses {layer.activation}, whose derivative is 0 wherever it is defined: "
                                 f"no gradient flows back through it (delta^({l}) = 0, and so are the deltas "

@@ -16,7 +16,7 @@ from typing import Any
 from . import forward_pass
 from . import params as P
 from .activations import ACTIVATIONS
-from .core import Solution, Step, Sym
+from .core import Solution, SolverWarning, Step, Sym
 from .networks import (
     EXPAND_LIMIT,
     LOSS_GRADIENTS,
@@ -33,6 +33,10 @@ from .networks import (
 )
 from .numeric import as_float, exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+NO_GRADIENT_FLOW = "no_gradient_flow"
+RELU_AT_ZERO = "relu_at_zero"
 
 # Homework 5 Q2: the two-layer network W, b -> z -> U, c -> f with the sigmoid of slope a = 5 and the squared
 # loss (f - y)^2 (= "se" for one output), one SGD step with eta = 0.01 as in part (d). The homework gives the
@@ -118,14 +122,14 @@ def solve(params: dict[str, Any]) -> Solution:
             step.text += (f"delta^({l}) = g^({l}) * d^({l}) elementwise, where d^({l}) = {layer.activation}'(v^({l})): "
                           f"{ACTIVATIONS[layer.activation].derivative_formula if not slope else 'sigmoid' + slope}.")
             if layer.activation in ("step", "sign"):
-                warnings.append(f"layer {l} uses {layer.activation}, whose derivative is 0 wherever it is defined: "
-                                f"no gradient flows back through it (delta^({l}) = 0, and so are the deltas "
-                                "and gradients of the layers before it)")
+                warnings.append(SolverWarning(NO_GRADIENT_FLOW, f"layer {l} uses {layer.activation}, whose derivative "
+                                f"is 0 wherever it is defined: no gradient flows back through it (delta^({l}) = 0, "
+                                "and so are the deltas and gradients of the layers before it)"))
                 step.text += " No gradient flows back through this layer."
             if layer.activation == "relu" and any(vj == 0 for vj in v):
                 units = ", ".join(str(j + 1) for j, vj in enumerate(v) if vj == 0)
-                warnings.append(f"layer {l}: v = 0 at unit(s) {units}, where ReLU has no derivative; ReLU'(0) is "
-                                "taken as 0, as PyTorch does")
+                warnings.append(SolverWarning(RELU_AT_ZERO, f"layer {l}: v = 0 at unit(s) {units}, where ReLU has no "
+                                                            "derivative; ReLU'(0) is taken as 0, as PyTorch does"))
                 step.text += f" At unit(s) {units}, v = 0 and ReLU'(0) is taken as 0 (PyTorch's convention)."
             if small:
                 for j in range(len(v)):

@@ -18,8 +18,13 @@ from fractions import Fraction
 from typing import Any
 
 from . import params as P
-from .core import Solution, Step, Sym, Table
+from .core import Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+WINNER_TIE = "winner_tie"
+HALF_WAY_ROUNDING = "half_way_rounding"
+CLUSTER_TIE = "cluster_tie"
 
 MAX_PRESENTATIONS = 100_000
 DIVERGED = 10**12  # a weight beyond this means the run has diverged (the output-weighted rule can explode)
@@ -120,7 +125,7 @@ def solve(params: dict[str, Any]) -> Solution:
             where = f"epoch {epoch}, point {n + 1}"
             if len(tied) > 1:
                 message = f"{where}: {_tie_text(tied, winner, tie_break)}"
-                warnings.append(message)
+                warnings.append(SolverWarning(WINNER_TIE, message))
                 notes.append(message)
             w = weights[winner]
             factor = eta if rule == "standard" else eta * outputs[winner]
@@ -132,7 +137,7 @@ def solve(params: dict[str, Any]) -> Solution:
                 if halves:
                     coords = ", ".join(f"{moved[j]} -> {new[j]}" for j in halves)
                     message = f"{where}: half-way rounding of w_{winner + 1} ({coords}; {halves_text})"
-                    warnings.append(message)
+                    warnings.append(SolverWarning(HALF_WAY_ROUNDING, message))
                     notes.append(message)
             if any(abs(v) > DIVERGED for v in new):
                 raise P.ParamError("learning_rate", f"the weights diverge: |w_{winner + 1}| exceeds {DIVERGED:.0e} at "
@@ -163,7 +168,8 @@ def solve(params: dict[str, Any]) -> Solution:
         outputs = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), Fraction(0)) for w in weights]
         winner, tied = _winner(outputs, tie_break)
         if len(tied) > 1:
-            warnings.append(f"clusters, point {n + 1}: {_tie_text(tied, winner, tie_break)}")
+            warnings.append(SolverWarning(CLUSTER_TIE, f"clusters, point {n + 1}: "
+                                                       f"{_tie_text(tied, winner, tie_break)}"))
         clusters.append(winner)
         cluster_rows.append([Sym(f"x_{n + 1}"), outputs, winner + 1])
     steps.append(Step("Clusters under the final weights",

@@ -20,9 +20,12 @@ from . import params as P
 from .activations import ACTIVATIONS as TABLE
 from .activations import choices
 from .conv2d import factor_text
-from .core import Solution, Step, Sym
+from .core import Solution, SolverWarning, Step, Sym
 from .numeric import as_float, exact_str, to_fractions
 from .registry import register
+
+# warning codes (SolverWarning.code)
+RELU_AT_ZERO = "relu_at_zero"
 
 ACTIVATIONS = choices("sigmoid", "tanh", "relu", "linear")
 DERIVATIVE = {"sigmoid": "g'(v) = g(v) (1 - g(v))", "tanh": "g'(v) = 1 - g(v)^2",
@@ -68,9 +71,9 @@ def solve(params: dict[str, Any]) -> Solution:
         if activation == "relu":
             at_zero = [(i, j) for i in range(H) for j in range(W) if v[i][j] == 0]
             if at_zero:
-                warnings.append(f"channel {c + 1}: the pre-activation is exactly 0 at pixel(s) "
-                                + ", ".join(f"({i + 1}, {j + 1})" for i, j in at_zero)
-                                + "; relu'(0) is taken as 0, as PyTorch does")
+                warnings.append(SolverWarning(RELU_AT_ZERO, f"channel {c + 1}: the pre-activation is exactly 0 at "
+                                              "pixel(s) " + ", ".join(f"({i + 1}, {j + 1})" for i, j in at_zero)
+                                              + "; relu'(0) is taken as 0, as PyTorch does"))
         gw = sum((delta[i][j] * x[i][j] for i in range(H) for j in range(W)), zero)
         gb = sum((delta[i][j] for i in range(H) for j in range(W)), zero)
         for i in range(H):

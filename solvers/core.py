@@ -61,13 +61,29 @@ class Sym:
     name: str
 
 
+class SolverWarning(str):
+    """A warning of a solution: its text (what the JSON output and the documents print), with a stable `code`
+    that programs match on (the samplers' constraints), so that rewording a warning changes nothing that
+    depends on it. Each kind names its codes as constants at the top of its module."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> SolverWarning:
+        warning = super().__new__(cls, text)
+        warning.code = code
+        return warning
+
+    def __reduce__(self):
+        return SolverWarning, (self.code, str(self))
+
+
 @dataclass
 class Solution:
     kind: str
     params: dict[str, Any]
     steps: list[Step]
     answer: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,8 +17,13 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+RUN_STOPPED = "run_stopped"
+ABOVE_CRITICAL_RATE = "above_critical_rate"
+NO_UNIQUE_STATIONARY_POINT = "no_unique_stationary_point"
 
 EXACT_DIGITS = 80  # exact fractions longer than this (numerator or denominator) switch to floats
 DIVERGED = 1e100
@@ -181,8 +186,9 @@ def solve(params: dict[str, Any]) -> Solution:
         points = [p.tolist() for p in fpoints]
         grads = [g.tolist() for g in fgrads]
     if stop:
-        warnings.append(f"{stop}; gradient descent stopped after {len(points) - 1} of {iterations} iterations "
-                        "and the remaining iterates (and the final point) are reported as null")
+        warnings.append(SolverWarning(RUN_STOPPED, f"{stop}; gradient descent stopped after {len(points) - 1} of "
+                                      f"{iterations} iterations and the remaining iterates (and the final point) "
+                                      "are reported as null"))
 
     q = _quadratic(objective, symbols)
     answer: dict[str, Any] = {"gradient": [str(g) for g in gradient]}
@@ -217,7 +223,8 @@ def solve(params: dict[str, Any]) -> Solution:
         if q["points"] and all(all(v.is_Rational for v in p) for p in q["points"]):
             answer["stationary_points_exact"] = [_show([str(v) for v in p], scalar) for p in q["points"]]
         if optimum is None:
-            warnings.append("the quadratic has no unique stationary point, so distance_to_optimum is null")
+            warnings.append(SolverWarning(NO_UNIQUE_STATIONARY_POINT, "the quadratic has no unique stationary "
+                                                                      "point, so distance_to_optimum is null"))
     steps.append(_figure_step(q, symbols, gradient, np.array([float(v) for v in start]), float(eta), iterations,
                               optimum, points, grads))
 
@@ -263,8 +270,9 @@ def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Ration
                     for i, lam in enumerate(eigen)]],
             values={"eta": eta}))
         if not conv:
-            warnings.append(f"learning rate {float(eta):g} is at or above the critical rate 2/lambda_max = "
-                            f"{float(critical):.6g} (or R has no minimum): gradient descent does not converge")
+            warnings.append(SolverWarning(ABOVE_CRITICAL_RATE, f"learning rate {float(eta):g} is at or above the "
+                                          f"critical rate 2/lambda_max = {float(critical):.6g} (or R has no "
+                                          "minimum): gradient descent does not converge"))
     steps = [hess]
     points = q["points"]
     stat = Step("Stationary point", text="Set the gradient to zero: H w + c = 0.")

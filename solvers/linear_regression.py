@@ -18,8 +18,11 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Solution, Step, Sym, Table
+from .core import Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+SINGULAR = "singular_normal_equations"
 
 EXACT_LIMIT = 400  # numbers in X and Y together; above this, floats
 
@@ -94,7 +97,7 @@ def solve(params: dict[str, Any]) -> Solution:
         message = (f"X^T X is singular (X has rank {rank} < {p} features): the normal equations have many "
                    "solutions, all with the same risk; W is the one of least norm, Y^T (X^+)^T with the "
                    "pseudo-inverse X^+")
-        warnings.append(message)
+        warnings.append(SolverWarning(SINGULAR, message))
         steps.append(Step("Solve the normal equations (singular case)", text=message + ".",
                           values={"X^+": pinv}, math=[[Sym("W"), W]]))
 

@@ -16,6 +16,7 @@ and Python carries floats on from there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -229,33 +230,31 @@ def display_number(value: Any) -> sp.Expr:
 class Products(sp.Basic):
     """A sum of products of numbers kept in the written order, e.g. 0.5 * 1 + (-0.4) * 2 + 0.3 * 3.
 
-    sympy sorts the terms of an Add when printing; an exam writes them in the order of the weights."""
+    sympy sorts the terms of an Add when printing; an exam writes them in the order of the weights. The
+    printers (`templates.mathprint`) write one with `written(print_factor, times)`; its string form (what
+    `to_json` gives) is the expression with `*`, as sympy would parse it."""
 
     @classmethod
     def of(cls, terms: list[list[Any]]) -> Products:
         return cls(*[sp.Tuple(*[f if isinstance(f, sp.Basic) else display_number(f) for f in term])
                      for term in terms])
 
-    def _print_with(self, printer: Any, times: str) -> str:
+    def written(self, print_factor: Callable[[sp.Basic], str], times: str) -> str:
+        """The terms in order, factors joined by `times`; a negative number among several factors in
+        parentheses, and `a + -b` written `a - b`."""
         parts = []
         for term in self.args:
             factors = []
             for f in term.args:
-                s = printer._print(f)
+                s = print_factor(f)
                 negative = f.is_Number and f.is_negative
                 factors.append(f"({s})" if negative and len(term.args) > 1 else s)
             parts.append(times.join(factors))
         text = " + ".join(parts)
         return text.replace("+ -", "- ") if len(self.args) > 1 else text
 
-    def _typst(self, printer: Any) -> str:
-        return self._print_with(printer, " dot ")
-
-    def _latex(self, printer: Any) -> str:
-        return self._print_with(printer, r" \cdot ")
-
     def _sympystr(self, printer: Any) -> str:
-        return self._print_with(printer, "*")
+        return self.written(printer._print, "*")
 
 
 def apply(name: str, value: Any) -> sp.Expr:

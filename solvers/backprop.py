@@ -16,7 +16,7 @@ from typing import Any
 from . import forward_pass
 from . import params as P
 from .activations import ACTIVATIONS
-from .core import Solution, SolverWarning, Step, Sym
+from .core import Solution, SolverWarning, Step, Sym, exact_field
 from .networks import (
     EXPAND_LIMIT,
     LOSS_GRADIENTS,
@@ -168,9 +168,9 @@ def solve(params: dict[str, Any]) -> Solution:
             update.math.append([Sym(f"b_new^({l})"), new_b[l]])
         steps.append(update)
         answer.update(updated_W=new_W, updated_b=new_b)
-    for name in list(answer):
-        if all_exact(answer[name]):
-            answer[f"{name}_exact"] = exact_str(answer[name])
+    exact = {name: value for name, value in answer.items() if all_exact(value)}
+    for name, value in exact.items():
+        answer[exact_field(name)] = exact_str(value)
     for name in ("loss", "output_gradient", "deltas", "grad_W", "grad_b", "updated_W", "updated_b"):
         if name in answer:
             answer[name] = as_float(answer[name])
@@ -178,7 +178,7 @@ def solve(params: dict[str, Any]) -> Solution:
                                   "target": t, "loss": loss}
     if eta is not None:
         normalized["learning_rate"] = eta
-    return Solution("backprop", normalized, steps, answer, warnings)
+    return Solution("backprop", normalized, steps, answer, warnings, exact)
 
 
 def _outer(delta: list[Any], prev: list[Any]) -> list[list[Any]]:

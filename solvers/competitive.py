@@ -183,4 +183,4 @@ def solve(params: dict[str, Any]) -> Solution:
         "clusters": clusters,
     }
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
-    return Solution("competitive", normalized, steps, answer, warnings)
+    return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights})

@@ -20,7 +20,7 @@ from . import params as P
 from .activations import ACTIVATIONS as TABLE
 from .activations import choices
 from .conv2d import factor_text
-from .core import Solution, SolverWarning, Step, Sym
+from .core import Solution, SolverWarning, Step, Sym, exact_field
 from .numeric import as_float, exact_str, to_fractions
 from .registry import register
 
@@ -99,9 +99,8 @@ def solve(params: dict[str, Any]) -> Solution:
                       result={"dl/dx": grad_x}))
     answer: dict[str, Any] = {"grad_w": as_float(grad_w), "grad_b": as_float(grad_b),
                               "grad_image": as_float(grad_x)}
-    if exact:
-        answer |= {"grad_w_exact": exact_str(grad_w), "grad_b_exact": exact_str(grad_b),
-                   "grad_image_exact": exact_str(grad_x)}
+    exact_values = {"grad_w": grad_w, "grad_b": grad_b, "grad_image": grad_x} if exact else {}
+    answer |= {exact_field(name): exact_str(value) for name, value in exact_values.items()}
     normalized = {"image": x_f.tolist(), "w": w_f.tolist(), "b": b_f.tolist(), "activation": activation,
                   "upstream": up_f.tolist()}
-    return Solution("conv1x1_backprop", normalized, steps, answer, warnings)
+    return Solution("conv1x1_backprop", normalized, steps, answer, warnings, exact_values)

@@ -77,13 +77,26 @@ class SolverWarning(str):
         return SolverWarning, (self.code, str(self))
 
 
+def exact_field(name: str) -> str:
+    """The answer field that carries the exact value of the field `name` as strings (CATALOG.md: `<field>_exact`)."""
+    return f"{name}_exact"
+
+
 @dataclass
 class Solution:
+    """A solved problem. `answer` is the catalog's answer, JSON data (numbers, strings, lists, records).
+
+    `exact` holds, as data, the exact value of answer fields where the JSON answer holds a float or a string:
+    Fractions and sympy numbers (also in the JSON answer as the strings of `exact_field(name)`) and sympy
+    expressions (whose strings are the JSON answer itself). The documents print these values, never parsing
+    the JSON strings back."""
+
     kind: str
     params: dict[str, Any]
     steps: list[Step]
     answer: dict[str, Any]
     warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
+    exact: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -128,4 +128,4 @@ def solve(params: dict[str, Any]) -> Solution:
               "terms_exact": {k: str(v) for k, v in terms.items()}, "negative_elbo_exact": str(total)}
     normalized = {"x": [float(v) for v in x], "encoder_mean": [float(v) for v in g],
                   "decoder": {"A": A.tolist(), "c": [float(v) for v in c]}, "decoder_covariance": S.tolist()}
-    return Solution("elbo_gaussian", normalized, steps, answer, [])
+    return Solution("elbo_gaussian", normalized, steps, answer, [], {"terms": terms, "negative_elbo": total})

@@ -173,12 +173,14 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
 
     answer = {"generator_density": str(generator_density), "discriminator": str(discriminator),
               "value": None if value is None else float(value)}
+    exact = {"generator_density": generator_density, "discriminator": discriminator}
     if value is not None:
         answer["value_exact"] = str(value)
+        exact["value"] = value
     normalized = {"data_density": str(data.expr), "support": dens.support_json(*data.support)[1],
                   "generator": str(generator), "noise_density": str(noise.expr),
                   "noise_support": dens.support_json(*noise.support)[1]}
-    return Solution("gan_discriminator", normalized, steps, answer, warnings)
+    return Solution("gan_discriminator", normalized, steps, answer, warnings, exact)
 
 
 def _value_step(data: dens.Density, p_g: dens.Density, ratio: sp.Expr, lo: sp.Expr, hi: sp.Expr, overlap: bool,
@@ -300,4 +302,5 @@ def solve_generator(params: dict[str, Any]) -> Solution:
         "The data density and its CDF F; the generator is G = F^-1 applied to uniform noise.")))
     answer = {"cdf": str(F), "generator": None if generator is None else str(generator)}
     normalized = {"data_density": str(data.expr), "support": dens.support_json(*data.support)[1], "noise": noise}
-    return Solution("gan_generator", normalized, steps, answer, warnings)
+    exact = {"cdf": F} if generator is None else {"cdf": F, "generator": generator}
+    return Solution("gan_generator", normalized, steps, answer, warnings, exact)

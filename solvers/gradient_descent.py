@@ -205,7 +205,10 @@ def solve(params: dict[str, Any]) -> Solution:
     padded = points + [None] * (iterations + 1 - len(points))
     answer["iterates"] = [None if p is None else _show(p, scalar) for p in padded]
     answer["final"] = None if padded[-1] is None else _show(padded[-1], scalar)
+    exact: dict[str, Any] = {}
     if all_exact:
+        exact["iterates"] = [_show(list(p), scalar) for p in exact_points]
+        exact["final"] = exact["iterates"][-1]
         answer["iterates_exact"] = [_show([str(v) for v in p], scalar) for p in exact_points]
         answer["final_exact"] = answer["iterates_exact"][-1]
     if q is not None:
@@ -217,10 +220,13 @@ def solve(params: dict[str, Any]) -> Solution:
             [None if p is None else float(np.linalg.norm(np.array(p) - optimum)) for p in padded]
             if optimum is not None else None)
         if all(v.is_Rational or not v.is_Float for v in q["eigen"]):
+            exact["hessian_eigenvalues"] = list(q["eigen"])
             answer["hessian_eigenvalues_exact"] = [str(v) for v in q["eigen"]]
             if q["critical"] is not None:
+                exact["critical_learning_rate"] = q["critical"]
                 answer["critical_learning_rate_exact"] = str(q["critical"])
         if q["points"] and all(all(v.is_Rational for v in p) for p in q["points"]):
+            exact["stationary_points"] = [_show(list(p), scalar) for p in q["points"]]
             answer["stationary_points_exact"] = [_show([str(v) for v in p], scalar) for p in q["points"]]
         if optimum is None:
             warnings.append(SolverWarning(NO_UNIQUE_STATIONARY_POINT, "the quadratic has no unique stationary "
@@ -231,7 +237,7 @@ def solve(params: dict[str, Any]) -> Solution:
     normalized = {"objective": str(objective), "variables": [str(s) for s in symbols],
                   "start": _show([str(v) if not v.is_Integer else int(v) for v in start], scalar),
                   "learning_rate": str(eta) if not eta.is_Integer else int(eta), "iterations": iterations}
-    return Solution("gradient_descent", normalized, steps, answer, warnings)
+    return Solution("gradient_descent", normalized, steps, answer, warnings, exact)
 
 
 def _num(v: sp.Expr) -> Any:

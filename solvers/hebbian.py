@@ -193,7 +193,8 @@ def solve(params: dict[str, Any]) -> Solution:
                   "epochs": epochs, "output": output, "rule": rule}
     if alpha_f is not None:
         normalized["alpha"] = alpha_f
-    return Solution("hebbian", normalized, steps, answer, warnings)
+    return Solution("hebbian", normalized, steps, answer, warnings,
+                    {"final_weights": final} if exact and final is not None else {})
 
 
 def _growth_text(norms: list[float], n: int, rule: str, output: str) -> str:

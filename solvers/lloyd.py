@@ -140,6 +140,7 @@ def solve(params: dict[str, Any]) -> Solution:
         "num_iterations": len(iterations),
         "converged": converged,
     }
+    exact_values = {"final_centers": centers, "final_energy": final_energy} if exact else {}
     if exact:
         answer["final_centers_exact"] = exact_str(centers)
         answer["final_energy_exact"] = str(final_energy)
@@ -148,7 +149,7 @@ def solve(params: dict[str, Any]) -> Solution:
         normalized["initial_indices"] = indices
     else:
         normalized["initial_centers"] = centers_f.tolist()
-    return Solution("lloyd", normalized, steps, answer, warnings)
+    return Solution("lloyd", normalized, steps, answer, warnings, exact_values)
 
 
 def _mean_expr(members: list[int]) -> Any:

@@ -146,7 +146,7 @@ def solve(params: dict[str, Any]) -> Solution:
     normalized = {"batch_size": b, "num_clusters": k, "learning_rate": float(eta), "reduction": reduction}
     if D is not None:
         normalized["dim"] = D
-    return Solution("minibatch_kmeans", normalized, steps, answer, warnings)
+    return Solution("minibatch_kmeans", normalized, steps, answer, warnings, {"alpha": alpha})
 
 
 def _comparison(b: int, k: int, D: int | None, eta: sp.Rational, a_star: float) -> Step:

@@ -11,6 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 import solvers
+from solvers.core import exact_field
 from templates.render import render_solution
 from tests.oracles import ORACLES
 
@@ -42,6 +43,30 @@ def test_example_solves_serializes_and_matches_the_oracle(kind, label):
         else:
             np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(value, dtype=float),
                                        rtol=1e-6, atol=1e-8, err_msg=f"{kind}.{field}")
+
+
+@pytest.mark.parametrize(("kind", "label"), CASES)
+def test_exact_values_are_data_for_the_documents(kind, label):
+    """The documents print `Solution.exact`: every JSON copy `<field>_exact` and every expression string of the
+    answer must come with its value as data there (the renderer parses no string back)."""
+    import sympy as sp
+
+    solution = solvers.solve(kind, solvers.kind_info(kind).examples[label])
+    copies = {exact_field(name) for name in solution.exact}
+    for field, value in solution.answer.items():
+        if field.endswith("_exact"):
+            assert field in copies, f"{kind}.{field}: its exact value is missing from Solution.exact"
+        elif isinstance(value, str):
+            assert isinstance(solution.exact.get(field), sp.Basic), f"{kind}.{field}: no expression in Solution.exact"
+    for name, value in solution.exact.items():
+        assert name in solution.answer, f"{kind}: Solution.exact names {name!r}, which the answer does not have"
+        if exact_field(name) in solution.answer:
+            assert solution.answer[exact_field(name)] == json.loads(json.dumps(_strings(value))), name
+
+
+def _strings(value):
+    return [_strings(v) for v in value] if isinstance(value, (list, tuple)) else (
+        {k: _strings(v) for k, v in value.items()} if isinstance(value, dict) else str(value))
 
 
 @pytest.mark.parametrize(("kind", "label"), CASES)

@@ -282,7 +282,7 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> di
             continue
         params = draw.get(p.id, p.params)
         try:
-            out[p.id] = _solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
+            out[p.id] = solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
         except solvers.ParamError as exc:
             if not wrap:
                 raise
@@ -291,7 +291,7 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> di
 
 
 @lru_cache(maxsize=2048)
-def _solve_cached(kind: str, params_json: str) -> Solution:
+def solve_cached(kind: str, params_json: str) -> Solution:
     """Solvers are pure, so equal parameters (a density drawn twice) are solved once per process."""
     return solvers.solve(kind, json.loads(params_json))
 

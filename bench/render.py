@@ -33,7 +33,7 @@ def main() -> None:
     spec = load(args.assignment)
 
     def solve():
-        assignment_core._solve_cached.cache_clear()
+        assignment_core.solve_cached.cache_clear()
         return build(spec, None)
 
     variant = solve()

@@ -178,7 +178,8 @@ def solve(params: dict[str, Any]) -> Solution:
                                   "target": t, "loss": loss}
     if eta is not None:
         normalized["learning_rate"] = eta
-    return Solution("backprop", normalized, steps, answer, warnings, exact)
+    forward_pass_values = {"pre_activations": as_float(vs), "activations": as_float(acts), "output": as_float(output)}
+    return Solution("backprop", normalized, steps, answer, warnings, exact, details=forward_pass_values)
 
 
 def _outer(delta: list[Any], prev: list[Any]) -> list[list[Any]]:

@@ -114,6 +114,7 @@ def solve(params: dict[str, Any]) -> Solution:
     steps = [intro]
     warnings: list[str] = []
     records = []
+    presented = []  # per step: the point and the winner's weights before rounding (Solution.details)
     count = 0
     for epoch in range(1, p["epochs"] + 1):
         rows = []
@@ -143,6 +144,7 @@ def solve(params: dict[str, Any]) -> Solution:
                 raise P.ParamError("learning_rate", f"the weights diverge: |w_{winner + 1}| exceeds {DIVERGED:.0e} at "
                                                     f"{where}; use a smaller learning rate or fewer epochs")
             weights[winner] = new
+            presented.append({"point": x, "unrounded": moved})
             records.append({"epoch": epoch, "point_index": n, "outputs": outputs, "winner": winner,
                             "tie": len(tied) > 1, "weights": [list(v) for v in weights]})
             if count <= TABLE_ROWS:
@@ -183,4 +185,5 @@ def solve(params: dict[str, Any]) -> Solution:
         "clusters": clusters,
     }
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
-    return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights})
+    return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights},
+                    details={"steps": presented})

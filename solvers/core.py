@@ -89,7 +89,11 @@ class Solution:
     `exact` holds, as data, the exact value of answer fields where the JSON answer holds a float or a string:
     Fractions and sympy numbers (also in the JSON answer as the strings of `exact_field(name)`) and sympy
     expressions (whose strings are the JSON answer itself). The documents print these values, never parsing
-    the JSON strings back."""
+    the JSON strings back.
+
+    `details` holds more of the working as data, addressed like the answer but not among the catalog's answer
+    fields (the JSON output leaves it out; the audit reads it): e.g. competitive's `steps[i].point` and
+    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`)."""
 
     kind: str
     params: dict[str, Any]
@@ -97,6 +101,7 @@ class Solution:
     answer: dict[str, Any]
     warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
     exact: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -19,10 +19,15 @@ from .params import mapping
 
 @dataclass
 class Kind:
+    """A registered kind. `required_terms`: for an answer field that is a record of the terms of a derivation,
+    the terms a derivation must keep because they depend on what is optimized (the audit checks a key's
+    `terms:` claim against them; without an entry, every term is required)."""
+
     name: str
     solver: Callable[[dict[str, Any]], Solution]
     summary: str
     examples: dict[str, dict[str, Any]] = field(default_factory=dict)
+    required_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 _KINDS: dict[str, Kind] = {}
@@ -41,14 +46,16 @@ def _discover() -> None:
     _discovered = True
 
 
-def register(name: str, summary: str, examples: dict[str, dict[str, Any]] | None = None):
+def register(name: str, summary: str, examples: dict[str, dict[str, Any]] | None = None,
+             required_terms: dict[str, tuple[str, ...]] | None = None):
     """Register `solver(params) -> Solution` under `name`. `examples` are named parameter sets (the seeds'
-    worked examples first) that the shared test suite, the benchmarks and `nnexam kinds` use."""
+    worked examples first) that the shared test suite, the benchmarks and `nnexam kinds` use;
+    `required_terms` is described at `Kind`."""
 
     def decorate(solver: Callable[[dict[str, Any]], Solution]):
         if name in _KINDS:
             raise RuntimeError(f"problem kind {name!r} registered twice")
-        _KINDS[name] = Kind(name, solver, summary, dict(examples or {}))
+        _KINDS[name] = Kind(name, solver, summary, dict(examples or {}), dict(required_terms or {}))
         return solver
 
     return decorate

@@ -88,32 +88,33 @@ def _one(value, truth_kind="lloyd", path="iterations[0].energy", **extra):
 def test_rounding_follows_the_written_digits():
     import yaml
 
-    from nnexam.audit import _KeyLoader, _tolerance
+    from nnexam.audit import KeyLoader
+    from nnexam.comparison import written_tolerance
 
     def tol(text):
-        return _tolerance(yaml.load(f"v: {text}", Loader=_KeyLoader)["v"], None)[0]
+        return written_tolerance(yaml.load(f"v: {text}", Loader=KeyLoader)["v"], None)[0]
 
     assert tol("0.645") == pytest.approx(0.0005)
     assert tol("0.50") == pytest.approx(0.005)
     assert tol("1.67e-5") == pytest.approx(5e-8)
     assert tol("3") == 0.0
     # the first energy here is 1 (the point (1, 1) is at distance 1 from the centre (1, 2)).
-    assert _one(yaml.load("v: 1.0", Loader=_KeyLoader)["v"]).clean
-    assert not _one(yaml.load("v: 1.01", Loader=_KeyLoader)["v"]).clean
-    assert _one(yaml.load("v: 1.01", Loader=_KeyLoader)["v"], tolerance=0.05).clean
+    assert _one(yaml.load("v: 1.0", Loader=KeyLoader)["v"]).clean
+    assert not _one(yaml.load("v: 1.01", Loader=KeyLoader)["v"]).clean
+    assert _one(yaml.load("v: 1.01", Loader=KeyLoader)["v"], tolerance=0.05).clean
     assert _one("2/2").clean and not _one("3/2").clean
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.floats(min_value=-100, max_value=100, allow_nan=False), st.integers(min_value=1, max_value=6))
 def test_a_correctly_rounded_claim_holds_and_one_unit_off_does_not(x, decimals):
-    from nnexam.audit import Written, _close, _tolerance
+    from nnexam.comparison import Written, close, written_tolerance
 
     text = f"{x:.{decimals}f}"  # a decimal claim (integers are exact claims)
-    tol = _tolerance(Written(float(text), text), None)[0]
-    assert _close(float(text), x, tol)
+    tol = written_tolerance(Written(float(text), text), None)[0]
+    assert close(float(text), x, tol)
     off = f"{float(text) + 10.0 ** -decimals * 1.6:.{decimals}f}"
-    assert not _close(float(off), x, _tolerance(Written(float(off), off), None)[0])
+    assert not close(float(off), x, written_tolerance(Written(float(off), off), None)[0])
 
 
 def test_expressions_by_symbolic_equivalence_and_density_notes():

@@ -15,7 +15,7 @@ import click
 from templates.render import need_output
 
 from ..audit import audit, load_key
-from ..audit_report import render_report
+from ..audit.document import render_report
 
 EXIT_FINDINGS = 1
 

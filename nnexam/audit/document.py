@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from solvers.core import to_json
 from templates.mathprint import escape
 from templates.render import render_document
 
-from .audit import Report, Written, _json_value
+from ..comparison import Written
+from .report import Report
 
 SEVERITY_TEXT = {"slip": "slip in a step", "wrong_final": "wrong final answer",
                  "wrong_method": "wrong method"}
@@ -25,7 +27,7 @@ def _value(v: Any) -> str:
         return v
     if isinstance(v, float):
         return f"{v:.10g}"
-    return json.dumps(_json_value(v))
+    return json.dumps(to_json(v))
 
 
 def report_context(report: Report, target: str) -> dict[str, Any]:

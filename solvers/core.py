@@ -78,7 +78,8 @@ class SolverWarning(str):
 
 
 def exact_field(name: str) -> str:
-    """The answer field that carries the exact value of the field `name` as strings (CATALOG.md: `<field>_exact`)."""
+    """The answer field that carries the exact value of the field `name` as strings (`<field>_exact` in
+    solvers/CATALOG.md)."""
     return f"{name}_exact"
 
 

@@ -21,7 +21,7 @@ from ..inputs import load_params
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output (required for pdf).")
 def command(kind: str, params: str, fmt: str, output: Path | None) -> None:
-    """Solve one problem of KIND step by step (`nnexam kinds` lists the kinds; CATALOG.md their params).
+    """Solve one problem of KIND step by step (`nnexam kinds` lists the kinds, `nnexam kinds KIND` its params).
 
     \b
     Example:

@@ -1,10 +1,12 @@
 """One suite over every registered problem kind (scikit-learn's check_estimator, for solvers):
 each example solves, serializes to JSON, renders as text, Typst and LaTeX, compiles to a PDF whose
-text holds the answer, and agrees with an independent oracle."""
+answer block holds every number of the answer as the printer writes it, and agrees with an independent
+oracle."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -12,7 +14,7 @@ from pypdf import PdfReader
 
 import solvers
 from solvers.core import exact_field
-from templates.render import render_solution
+from templates.render import answer_lines, render_solution
 from tests.oracles import ORACLES
 
 CASES = [(kind, label) for kind in solvers.kinds() for label in solvers.kind_info(kind).examples]
@@ -76,5 +78,18 @@ def test_example_renders_in_every_format(kind, label, tmp_path):
     tex = render_solution(solution, "tex", tmp_path / "s.tex").read_text()
     assert r"\begin{document}" in tex and r"\end{document}" in tex
     pdf = render_solution(solution, "pdf", tmp_path / "s.pdf")
-    text = "".join(page.extract_text() for page in PdfReader(pdf).pages)
+    text = "".join(page.extract_text() for page in PdfReader(pdf).pages).replace("\u2212", "-")
     assert "Answer" in text
+    answer_block = text.split("Answer")[-1]
+    for number in answer_numbers(solution):
+        assert number in answer_block, f"{kind}/{label}: {number} is not in the PDF's answer block"
+
+
+def answer_numbers(solution) -> list[str]:
+    """The digits of every number in the answer block as the printer writes it (the text target prints the
+    same numbers as Typst: 4 significant digits, fractions, roots), signs and exponent zeros aside."""
+    numbers = []
+    for line in answer_lines(solution, "text"):
+        for token in re.findall(r"\d+(?:\.\d+)?", line.split(" = ", 1)[1]):
+            numbers.append(str(int(token)) if token.isdigit() else token)  # 1.67e-05 is set as 1.67 dot 10^(-5)
+    return numbers

@@ -31,6 +31,7 @@ from solvers.core import Solution, to_json
 from solvers.errors import NnexamError
 
 from .sampling import CONTEXT, Sampler, SamplerError, draw_question, samplers_of
+from .statements import model_answer
 
 ROOT = Path(__file__).resolve().parent
 
@@ -131,6 +132,11 @@ class Question:
     def solutions(self) -> dict[str, Solution]:
         return {p.id: p.solution for p in self.parts if p.solution is not None}
 
+    def template_context(self, seed: int | None) -> dict[str, Any]:
+        """What the statement template and the model answers see (`assignments.statements`)."""
+        return {"p": self.draw(), "ctx": self.context, "seed": seed,
+                "ans": {pid: s.answer for pid, s in self.solutions().items()}}
+
 
 @dataclass
 class Variant:
@@ -143,8 +149,6 @@ class Variant:
         """The answer key: `{"assignment", "seed", "questions": [{"id", "points", "parts": [...]}]}`; each
         part holds `kind`, `params` and the solver's JSON `answer` (null for written-only parts), plus its
         `id`, `points`, and the `model_answer` text or `code` reference where the part has one."""
-        from .documents import model_answer
-
         questions = []
         for q in self.questions:
             parts = []
@@ -153,7 +157,8 @@ class Variant:
                                          "params": to_json(p.params) if p.params is not None else None,
                                          "answer": p.solution.to_json()["answer"] if p.solution else None}
                 if p.spec.answer:
-                    entry["model_answer"] = model_answer(self, q, p, "text")
+                    entry["model_answer"] = model_answer(self.assignment.folder, p.spec.answer,
+                                                         q.template_context(self.seed), "text")
                 if p.spec.code:
                     entry["code"] = p.spec.code
                 if p.spec.illustrates:
@@ -277,7 +282,7 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> di
             continue
         params = draw.get(p.id, p.params)
         try:
-            out[p.id] = _solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
+            out[p.id] = solve_cached(p.kind, json.dumps(to_json(params), sort_keys=True))
         except solvers.ParamError as exc:
             if not wrap:
                 raise
@@ -286,7 +291,7 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> di
 
 
 @lru_cache(maxsize=2048)
-def _solve_cached(kind: str, params_json: str) -> Solution:
+def solve_cached(kind: str, params_json: str) -> Solution:
     """Solvers are pure, so equal parameters (a density drawn twice) are solved once per process."""
     return solvers.solve(kind, json.loads(params_json))
 

@@ -12,11 +12,12 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from nnexam.mathprint import escape
-from nnexam.render import render_document, solution_context
+from templates.mathprint import escape
+from templates.render import render_document, solution_context
 
-from .core import Part, Question, Variant, code_spec
+from .core import Variant, code_spec
 from .markup import environment
+from .statements import model_answer, statements
 
 DOCUMENTS = ("problems", "solutions")
 CODE_WIDTH = 96  # characters per line of a starter-code block: fits the page at 8pt (Typst) and footnotesize (LaTeX)
@@ -68,36 +69,13 @@ def points_text(points: float) -> str:
     return f"{value} pt" if value == 1 else f"{value} pts"
 
 
-def _template_context(variant: Variant, q: Question) -> dict[str, Any]:
-    return {"p": q.draw(), "ctx": q.context, "seed": variant.seed,
-            "ans": {pid: s.answer for pid, s in q.solutions().items()}}
-
-
-def statements(variant: Variant, q: Question, target: str) -> dict[str, str]:
-    """The rendered statement blocks of a question: `intro` and one per part id."""
-    env = environment(variant.assignment.folder, target)
-    template = env.get_template(q.spec.template)
-    context = template.new_context(_template_context(variant, q))
-    out = {}
-    for name in ["intro", *[p.id for p in q.parts]]:
-        block = template.blocks.get(name)
-        out[name] = "".join(block(context)).strip() if block else ""
-    return out
-
-
-def model_answer(variant: Variant, q: Question, part: Part, target: str) -> str:
-    if not part.spec.answer:
-        return ""
-    env = environment(variant.assignment.folder, target)
-    return env.from_string(part.spec.answer).render(**_template_context(variant, q)).strip()
-
-
 def document_context(variant: Variant, target: str, sink, show_solutions: bool) -> dict[str, Any]:
     a = variant.assignment
     env = environment(a.folder, target)
     questions = []
     for q in variant.questions:
-        texts = statements(variant, q, target)
+        context = q.template_context(variant.seed)
+        texts = statements(a.folder, q.spec.template, context, ["intro", *[p.id for p in q.parts]], target)
         parts = []
         first_with: dict[str, str] = {}  # code reference -> the first part of this question that names it
         for p in q.parts:
@@ -110,7 +88,7 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
                 entry["submit"]["fixed"] = variant.seed is not None and q.spec.sampler is not None
                 first_with.setdefault(p.spec.code, p.id)
             if show_solutions:
-                entry["answer"] = model_answer(variant, q, p, target)
+                entry["answer"] = model_answer(a.folder, p.spec.answer, context, target)
                 entry["code"] = escape(p.spec.code or "", target)
                 if p.solution is not None:
                     entry["solution"] = solution_context(p.solution, target, sink)

@@ -20,8 +20,8 @@ from typing import Any
 import jinja2
 import sympy as sp
 
-from nnexam.mathprint import escape, fmt
-from nnexam.render import environment as render_environment
+from templates.mathprint import escape, fmt
+from templates.render import environment as render_environment
 
 ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 

@@ -94,14 +94,15 @@ def draw_question(smp: Sampler, rng: np.random.Generator, solve_parts: Callable[
 # Reusable predicates ---------------------------------------------------------------------------------
 
 
-def no_warnings(part: str, *words: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
-    """True when the solution of `part` has no warning containing any of `words` (any warning if none)."""
+def no_warnings(part: str, *codes: str) -> Callable[[dict[str, Any], dict[str, Any]], bool]:
+    """True when the solution of `part` has no warning with any of the warning `codes` (`SolverWarning.code`,
+    e.g. `solvers.lloyd.EQUIDISTANT`; no warning at all when no code is given)."""
 
     def check(draw: dict[str, Any], solutions: dict[str, Any]) -> bool:
-        warnings = [w.lower() for w in solutions[part].warnings]
-        if not words:
+        warnings = solutions[part].warnings
+        if not codes:
             return not warnings
-        return not any(word in w for w in warnings for word in words)
+        return not any(getattr(w, "code", None) in codes for w in warnings)
 
     return check
 

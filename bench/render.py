@@ -28,12 +28,12 @@ def main() -> None:
     from assignments import build, load
     from assignments import core as assignment_core
     from assignments.documents import document_context
-    from nnexam.render import FigureSink, compile_typst, render_template
+    from templates.render import FigureSink, compile_typst, render_template
 
     spec = load(args.assignment)
 
     def solve():
-        assignment_core._solve_cached.cache_clear()
+        assignment_core.solve_cached.cache_clear()
         return build(spec, None)
 
     variant = solve()
@@ -44,12 +44,12 @@ def main() -> None:
             folder.mkdir(exist_ok=True)
             return document_context(variant, "typst", FigureSink(folder if draw else None), True)
 
-        source = render_template("assignment_solutions", context(True), "typst")
+        source = render_template("assignment", context(True), "typst")
         solve_s, runs = median_time(solve, args.repeat)
         ctx_figs_s, _ = median_time(lambda: context(True), args.repeat)
         ctx_plain_s, _ = median_time(lambda: context(False), args.repeat)
         ctx = context(False)
-        jinja_s, _ = median_time(lambda: render_template("assignment_solutions", ctx, "typst"), args.repeat)
+        jinja_s, _ = median_time(lambda: render_template("assignment", ctx, "typst"), args.repeat)
         compile_s, _ = median_time(lambda: compile_typst(source, work / "figs", work / "s.pdf"), args.repeat)
         pdf_kb = (work / "s.pdf").stat().st_size / 1024
 

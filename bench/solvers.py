@@ -20,11 +20,11 @@ def main() -> None:
     args = parser.parse_args()
     t = time.perf_counter()
     import solvers
-    from nnexam.render import render_solution
+    from templates.render import render_solution
     import_s = time.perf_counter() - t
 
     header("solvers: median solve time per kind and example")
-    print(f"import solvers + nnexam.render: {import_s * 1000:.0f} ms (once per process)\n")
+    print(f"import solvers + templates.render: {import_s * 1000:.0f} ms (once per process)\n")
     rows, errors = [], []
     for kind in args.kinds or solvers.kinds():
         for label, params in solvers.kind_info(kind).examples.items():

@@ -25,7 +25,7 @@ class UserError(NnexamError):
 
 
 def user_errors() -> tuple[type[BaseException], ...]:
-    from .render import RenderError
+    from templates.render import RenderError
 
     return (NnexamError, RenderError, FileNotFoundError, IsADirectoryError, PermissionError)
 

@@ -26,9 +26,13 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Solution, Step, Sym, Table
+from .core import Solution, SolverWarning, Step, Sym, Table
 from .errors import ParamError
 from .registry import register
+
+# warning codes (SolverWarning.code)
+EDGES_AS_ADJACENCY = "edges_read_as_adjacency"
+ISOLATED_NODE = "isolated_node"
 
 # A path graph 0 - 1 - 2 - 3 with self-loops, 2-d features, key dimension 2 (in the spirit of mock final Q7).
 PATH_GRAPH = {
@@ -54,7 +58,8 @@ def _edges(raw: Any, n: int, warnings: list[str]) -> np.ndarray:
             for v, u in raw:
                 as_pairs[v, u] = True
             if (as_pairs != mask).any():
-                warnings.append("edges: a 2 x 2 list of 0/1 is read as an adjacency matrix, not as pairs")
+                warnings.append(SolverWarning(EDGES_AS_ADJACENCY, "edges: a 2 x 2 list of 0/1 is read as an "
+                                                                    "adjacency matrix, not as pairs"))
         return mask
     mask = np.zeros((n, n), dtype=bool)
     for e, pair in enumerate(raw):
@@ -108,7 +113,8 @@ def solve(params: dict[str, Any]) -> Solution:
     for v in range(n):
         nb = [u for u in range(n) if mask[v, u]]
         if not nb:
-            warnings.append(f"node {v} has no neighbours: its weights and output are set to 0")
+            warnings.append(SolverWarning(ISOLATED_NODE, f"node {v} has no neighbours: its weights and output are "
+                                                         "set to 0"))
             rows.append([v, "none", "-", "-"])
             children.append(Step(f"Node {v}: no neighbours", text="All weights are 0 and the output is 0."))
             continue

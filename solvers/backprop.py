@@ -21,9 +21,9 @@ from typing import Any
 
 from . import forward_pass
 from . import params as P
-from .core import Solution, Step, Sym
+from .activations import ACTIVATIONS
+from .core import Solution, SolverWarning, Step, Sym, exact_field
 from .networks import (
-    DERIVATIVES,
     EXPAND_LIMIT,
     LOSS_GRADIENTS,
     LOSSES,
@@ -45,6 +45,10 @@ from .networks import (
 )
 from .numeric import as_float, exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+NO_GRADIENT_FLOW = "no_gradient_flow"
+RELU_AT_ZERO = "relu_at_zero"
 
 # Homework 5 Q2: the two-layer network W, b -> z -> U, c -> f with the sigmoid of slope a = 5 and the squared
 # loss (f - y)^2 (= "se" for one output), one SGD step with eta = 0.01 as in part (d). The homework gives the
@@ -207,9 +211,9 @@ def solve(params: dict[str, Any]) -> Solution:
             update.math.append([Sym(f"b_new^({l})"), new_b[l]])
         steps.append(update)
         answer.update(updated_W=new_W, updated_b=new_b)
-    for name in list(answer):
-        if all_exact(answer[name]):
-            answer[f"{name}_exact"] = exact_str(answer[name])
+    exact = {name: value for name, value in answer.items() if all_exact(value)}
+    for name, value in exact.items():
+        answer[exact_field(name)] = exact_str(value)
     for name in ("loss", "penalty", "output_gradient", "deltas", "grad_W", "grad_b", "updated_W", "updated_b"):
         if name in answer:
             answer[name] = as_float(answer[name])
@@ -225,7 +229,9 @@ def solve(params: dict[str, Any]) -> Solution:
         normalized["l1"] = l1
     if eta is not None:
         normalized["learning_rate"] = eta
-    return Solution("backprop", normalized, steps, answer, warnings)
+    forward_values = {key: as_float(samples[0][key]) for key in ("pre_activations", "activations", "output")}
+    return Solution("backprop", normalized, steps, answer, warnings, exact,
+                    details=forward_values if not r["batch"] else {})
 
 
 def _sign(w: Fraction) -> Fraction:
@@ -278,16 +284,16 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
             slope = f" with slope {display_number(layer.slope)}: sigma'(v) = {display_number(layer.slope)} " \
                     "sigma(v)(1 - sigma(v))" if layer.activation == "sigmoid" and layer.slope != 1 else ""
             step.text += (f"delta^({l}) = g^({l}) * d^({l}) elementwise, where d^({l}) = {layer.activation}'(v^({l})): "
-                          f"{DERIVATIVES[layer.activation] if not slope else 'sigmoid' + slope}.")
+                          f"{ACTIVATIONS[layer.activation].derivative_formula if not slope else 'sigmoid' + slope}.")
             if layer.activation in ("step", "sign"):
-                warnings.append(f"{label}layer {l} uses {layer.activation}, whose derivative is 0 wherever it is "
-                                f"defined: no gradient flows back through it (delta^({l}) = 0, and so are the deltas "
-                                "and gradients of the layers before it)")
+                warnings.append(SolverWarning(NO_GRADIENT_FLOW, f"{label}layer {l} uses {layer.activation}, whose "
+                                f"derivative is 0 wherever it is defined: no gradient flows back through it "
+                                f"(delta^({l}) = 0, and so are the deltas and gradients of the layers before it)"))
                 step.text += " No gradient flows back through this layer."
             if layer.activation == "relu" and any(vj == 0 for vj in v):
                 units = ", ".join(str(j + 1) for j, vj in enumerate(v) if vj == 0)
-                warnings.append(f"{label}layer {l}: v = 0 at unit(s) {units}, where ReLU has no derivative; "
-                                "ReLU'(0) is taken as 0, as PyTorch does")
+                warnings.append(SolverWarning(RELU_AT_ZERO, f"{label}layer {l}: v = 0 at unit(s) {units}, where "
+                                              "ReLU has no derivative; ReLU'(0) is taken as 0, as PyTorch does"))
                 step.text += f" At unit(s) {units}, v = 0 and ReLU'(0) is taken as 0 (PyTorch's convention)."
             if small:
                 for j in range(len(v)):
@@ -312,7 +318,8 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
 
 
     grad_W = [_outer(deltas[l], net.x if l == 0 else acts[l - 1]) for l in range(len(net.layers))]
-    return {"loss": L, "g": g, "deltas": deltas, "grad_W": grad_W, "steps": steps}
+    return {"loss": L, "g": g, "deltas": deltas, "grad_W": grad_W, "steps": steps, "pre_activations": vs,
+            "activations": acts, "output": output}
 
 
 def _outer(delta: list[Any], prev: list[Any]) -> list[list[Any]]:

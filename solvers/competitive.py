@@ -18,8 +18,13 @@ from fractions import Fraction
 from typing import Any
 
 from . import params as P
-from .core import Solution, Step, Sym, Table
+from .core import Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+WINNER_TIE = "winner_tie"
+HALF_WAY_ROUNDING = "half_way_rounding"
+CLUSTER_TIE = "cluster_tie"
 
 MAX_PRESENTATIONS = 100_000
 DIVERGED = 10**12  # a weight beyond this means the run has diverged (the output-weighted rule can explode)
@@ -109,6 +114,7 @@ def solve(params: dict[str, Any]) -> Solution:
     steps = [intro]
     warnings: list[str] = []
     records = []
+    presented = []  # per step: the point and the winner's weights before rounding (Solution.details)
     count = 0
     for epoch in range(1, p["epochs"] + 1):
         rows = []
@@ -120,7 +126,7 @@ def solve(params: dict[str, Any]) -> Solution:
             where = f"epoch {epoch}, point {n + 1}"
             if len(tied) > 1:
                 message = f"{where}: {_tie_text(tied, winner, tie_break)}"
-                warnings.append(message)
+                warnings.append(SolverWarning(WINNER_TIE, message))
                 notes.append(message)
             w = weights[winner]
             factor = eta if rule == "standard" else eta * outputs[winner]
@@ -132,12 +138,13 @@ def solve(params: dict[str, Any]) -> Solution:
                 if halves:
                     coords = ", ".join(f"{moved[j]} -> {new[j]}" for j in halves)
                     message = f"{where}: half-way rounding of w_{winner + 1} ({coords}; {halves_text})"
-                    warnings.append(message)
+                    warnings.append(SolverWarning(HALF_WAY_ROUNDING, message))
                     notes.append(message)
             if any(abs(v) > DIVERGED for v in new):
                 raise P.ParamError("learning_rate", f"the weights diverge: |w_{winner + 1}| exceeds {DIVERGED:.0e} at "
                                                     f"{where}; use a smaller learning rate or fewer epochs")
             weights[winner] = new
+            presented.append({"point": x, "unrounded": moved})
             records.append({"epoch": epoch, "point_index": n, "outputs": outputs, "winner": winner,
                             "tie": len(tied) > 1, "weights": [list(v) for v in weights]})
             if count <= TABLE_ROWS:
@@ -163,7 +170,8 @@ def solve(params: dict[str, Any]) -> Solution:
         outputs = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), Fraction(0)) for w in weights]
         winner, tied = _winner(outputs, tie_break)
         if len(tied) > 1:
-            warnings.append(f"clusters, point {n + 1}: {_tie_text(tied, winner, tie_break)}")
+            warnings.append(SolverWarning(CLUSTER_TIE, f"clusters, point {n + 1}: "
+                                                       f"{_tie_text(tied, winner, tie_break)}"))
         clusters.append(winner)
         cluster_rows.append([Sym(f"x_{n + 1}"), outputs, winner + 1])
     steps.append(Step("Clusters under the final weights",
@@ -177,4 +185,5 @@ def solve(params: dict[str, Any]) -> Solution:
         "clusters": clusters,
     }
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
-    return Solution("competitive", normalized, steps, answer, warnings)
+    return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights},
+                    details={"steps": presented})

@@ -13,39 +13,23 @@ rational inputs the arithmetic is exact (answers also as `<field>_exact`).
 
 from __future__ import annotations
 
-import math
 from fractions import Fraction
 from typing import Any
 
 from . import params as P
+from .activations import ACTIVATIONS as TABLE
+from .activations import choices
 from .conv2d import factor_text
-from .core import Solution, Step, Sym
+from .core import Solution, SolverWarning, Step, Sym, exact_field
 from .numeric import as_float, exact_str, to_fractions
 from .registry import register
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu", "linear")
+# warning codes (SolverWarning.code)
+RELU_AT_ZERO = "relu_at_zero"
+
+ACTIVATIONS = choices("sigmoid", "tanh", "relu", "linear")
 DERIVATIVE = {"sigmoid": "g'(v) = g(v) (1 - g(v))", "tanh": "g'(v) = 1 - g(v)^2",
               "relu": "g'(v) = 1 if v > 0, else 0 (0 at v = 0, as PyTorch takes it)", "linear": "g'(v) = 1"}
-
-
-def _g(v: Any, activation: str) -> Any:
-    if activation == "sigmoid":
-        return 1 / (1 + math.exp(-float(v)))
-    if activation == "tanh":
-        return math.tanh(float(v))
-    if activation == "relu":
-        return v if v > 0 else v * 0
-    return v
-
-
-def _dg(v: Any, g: Any, activation: str) -> Any:
-    if activation == "sigmoid":
-        return g * (1 - g)
-    if activation == "tanh":
-        return 1 - g * g
-    if activation == "relu":
-        return v * 0 + (1 if v > 0 else 0)
-    return v * 0 + 1
 
 
 @register("conv1x1_backprop", "Gradients of a single-layer CNN with 1x1 kernels and bias (mock final Q3)",
@@ -63,6 +47,7 @@ def solve(params: dict[str, Any]) -> Solution:
     C = len(w_f)
     b_f = P.vector(P.get(params, "b"), "b", C)
     activation = P.choice(P.get(params, "activation"), "activation", ACTIVATIONS)
+    act = TABLE[activation]
     up_f = P.array(P.get(params, "upstream"), "upstream", 3, (C, H, W))
     exact = activation in ("relu", "linear")
     conv = to_fractions if exact else (lambda a: a.tolist())
@@ -80,15 +65,15 @@ def solve(params: dict[str, Any]) -> Solution:
     grad_x = [[zero] * W for _ in range(H)]
     for c in range(C):
         v = [[w[c] * x[i][j] + b[c] for j in range(W)] for i in range(H)]
-        g = [[_g(v[i][j], activation) for j in range(W)] for i in range(H)]
-        dg = [[_dg(v[i][j], g[i][j], activation) for j in range(W)] for i in range(H)]
+        g = [[act.value(v[i][j]) for j in range(W)] for i in range(H)]
+        dg = [[act.derivative(v[i][j], g[i][j]) for j in range(W)] for i in range(H)]
         delta = [[up[c][i][j] * dg[i][j] for j in range(W)] for i in range(H)]
         if activation == "relu":
             at_zero = [(i, j) for i in range(H) for j in range(W) if v[i][j] == 0]
             if at_zero:
-                warnings.append(f"channel {c + 1}: the pre-activation is exactly 0 at pixel(s) "
-                                + ", ".join(f"({i + 1}, {j + 1})" for i, j in at_zero)
-                                + "; relu'(0) is taken as 0, as PyTorch does")
+                warnings.append(SolverWarning(RELU_AT_ZERO, f"channel {c + 1}: the pre-activation is exactly 0 at "
+                                              "pixel(s) " + ", ".join(f"({i + 1}, {j + 1})" for i, j in at_zero)
+                                              + "; relu'(0) is taken as 0, as PyTorch does"))
         gw = sum((delta[i][j] * x[i][j] for i in range(H) for j in range(W)), zero)
         gb = sum((delta[i][j] for i in range(H) for j in range(W)), zero)
         for i in range(H):
@@ -114,9 +99,8 @@ def solve(params: dict[str, Any]) -> Solution:
                       result={"dl/dx": grad_x}))
     answer: dict[str, Any] = {"grad_w": as_float(grad_w), "grad_b": as_float(grad_b),
                               "grad_image": as_float(grad_x)}
-    if exact:
-        answer |= {"grad_w_exact": exact_str(grad_w), "grad_b_exact": exact_str(grad_b),
-                   "grad_image_exact": exact_str(grad_x)}
+    exact_values = {"grad_w": grad_w, "grad_b": grad_b, "grad_image": grad_x} if exact else {}
+    answer |= {exact_field(name): exact_str(value) for name, value in exact_values.items()}
     normalized = {"image": x_f.tolist(), "w": w_f.tolist(), "b": b_f.tolist(), "activation": activation,
                   "upstream": up_f.tolist()}
-    return Solution("conv1x1_backprop", normalized, steps, answer, warnings)
+    return Solution("conv1x1_backprop", normalized, steps, answer, warnings, exact_values)

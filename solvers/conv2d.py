@@ -211,8 +211,10 @@ def solve(params: dict[str, Any]) -> Solution:
                       table=Table(["entry", "window (padded input)", "sum of products", "value"], rows),
                       result={"output": out}))
     answer: dict[str, Any] = {"output": as_float(out), "output_shape": [out_h, out_w]}
+    exact_values: dict[str, Any] = {}
     if exact:
         answer["output_exact"] = exact_str(out)
+        exact_values["output"] = out
     if r["pool"] is not None:
         pooled, pool_step = _pool(out, r["pool"], exact)
         steps.append(pool_step)
@@ -220,13 +222,14 @@ def solve(params: dict[str, Any]) -> Solution:
         answer["pooled_shape"] = [len(pooled), len(pooled[0])]
         if exact:
             answer["pooled_exact"] = exact_str(pooled)
+            exact_values["pooled"] = pooled
     normalized = {"input": xf[0].tolist() if r["rank"] == 2 else xf.tolist(),
                   "kernel": kf[0].tolist() if r["rank"] == 2 else kf.tolist(), "bias": r["bias"],
                   "stride": list(r["stride"]), "padding": list(r["padding"])}
     if r["pool"] is not None:
         normalized["pool"] = {"kind": r["pool"]["kind"], "size": list(r["pool"]["size"]),
                               "stride": list(r["pool"]["stride"])}
-    return Solution("conv2d", normalized, steps, answer, [])
+    return Solution("conv2d", normalized, steps, answer, [], exact_values)
 
 
 def _pool(fmap: list, pool: dict[str, Any], exact: bool) -> tuple[list, Step]:

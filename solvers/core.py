@@ -3,7 +3,7 @@
 A value inside a step (an input, an intermediate value, a result, a term of an equation) is any of:
 a Python number, a `fractions.Fraction`, a sympy expression or matrix, a numpy array, a nested list of
 numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON; the printers in
-`nnexam.mathprint` turn each into Typst, LaTeX or terminal text.
+`templates.mathprint` turn each into Typst, LaTeX or terminal text.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sympy as sp
 
 @dataclass
 class Figure:
-    """A picture described by data; `nnexam.figures` draws it. `kind` names the drawer (e.g. "voronoi")."""
+    """A picture described by data; `templates.figures` draws it. `kind` names the drawer (e.g. "voronoi")."""
 
     kind: str
     data: dict[str, Any]
@@ -61,13 +61,48 @@ class Sym:
     name: str
 
 
+class SolverWarning(str):
+    """A warning of a solution: its text (what the JSON output and the documents print), with a stable `code`
+    that programs match on (the samplers' constraints), so that rewording a warning changes nothing that
+    depends on it. Each kind names its codes as constants at the top of its module."""
+
+    code: str
+
+    def __new__(cls, code: str, text: str) -> SolverWarning:
+        warning = super().__new__(cls, text)
+        warning.code = code
+        return warning
+
+    def __reduce__(self):
+        return SolverWarning, (self.code, str(self))
+
+
+def exact_field(name: str) -> str:
+    """The answer field that carries the exact value of the field `name` as strings (`<field>_exact` in
+    solvers/CATALOG.md)."""
+    return f"{name}_exact"
+
+
 @dataclass
 class Solution:
+    """A solved problem. `answer` is the catalog's answer, JSON data (numbers, strings, lists, records).
+
+    `exact` holds, as data, the exact value of answer fields where the JSON answer holds a float or a string:
+    Fractions and sympy numbers (also in the JSON answer as the strings of `exact_field(name)`) and sympy
+    expressions (whose strings are the JSON answer itself). The documents print these values, never parsing
+    the JSON strings back.
+
+    `details` holds more of the working as data, addressed like the answer but not among the catalog's answer
+    fields (the JSON output leaves it out; the audit reads it): e.g. competitive's `steps[i].point` and
+    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`)."""
+
     kind: str
     params: dict[str, Any]
     steps: list[Step]
     answer: dict[str, Any]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
+    exact: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -95,7 +95,8 @@ def solve(params: dict[str, Any]) -> Solution:
     answer = {"density": str(tr.density), "support": support, "support_exact": support_exact}
     normalized = {"z_density": str(source.expr), "z_support": dens.support_json(*source.support)[1],
                   "transform": str(f)}
-    return Solution("derived_distribution", normalized, steps, answer, [])
+    return Solution("derived_distribution", normalized, steps, answer, [],
+                    {"density": tr.density, "support": [low, high]})
 
 
 def _solve_joint(params: dict[str, Any]) -> Solution:

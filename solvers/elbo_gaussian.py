@@ -60,7 +60,9 @@ def _read(params: dict[str, Any]):
                                             "decoder": {"A": [[1, 0], [0, 1], [1, 1]], "c": [0, 0, 1]},
                                             "decoder_covariance": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]},
                     "scalar": {"x": [3], "encoder_mean": [1], "decoder": {"A": [[2]], "c": [0]},
-                               "decoder_covariance": [[4]]}})
+                               "decoder_covariance": [[4]]}},
+          # Sigma is learned, so 1/2 log det Sigma depends on what is optimized; only the constant may go
+          required_terms={"terms": ("latent", "reconstruction", "log_det")})
 def solve(params: dict[str, Any]) -> Solution:
     x, g, A, c, S = _read(params)
     big_d, d = x.rows, g.rows
@@ -128,4 +130,4 @@ def solve(params: dict[str, Any]) -> Solution:
               "terms_exact": {k: str(v) for k, v in terms.items()}, "negative_elbo_exact": str(total)}
     normalized = {"x": [float(v) for v in x], "encoder_mean": [float(v) for v in g],
                   "decoder": {"A": A.tolist(), "c": [float(v) for v in c]}, "decoder_covariance": S.tolist()}
-    return Solution("elbo_gaussian", normalized, steps, answer, [])
+    return Solution("elbo_gaussian", normalized, steps, answer, [], {"terms": terms, "negative_elbo": total})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Solution, Step
+from .core import Solution, Step, exact_field
 from .networks import all_exact, forward, forward_steps, loss_step, loss_value, read_network
 from .numeric import as_float, exact_str
 from .registry import register
@@ -57,10 +57,11 @@ def solve(params: dict[str, Any]) -> Solution:
         "output": as_float(output),
         "loss": None if loss is None else float(loss),
     }
-    for name, value in (("pre_activations", vs), ("activations", acts), ("output", output), ("loss", loss)):
-        if value is not None and all_exact(value):
-            answer[f"{name}_exact"] = exact_str(value)
+    exact = {name: value for name, value in (("pre_activations", vs), ("activations", acts), ("output", output),
+                                             ("loss", loss)) if value is not None and all_exact(value)}
+    for name, value in exact.items():
+        answer[exact_field(name)] = exact_str(value)
     normalized: dict[str, Any] = {"x": net.x, "layers": [layer.normalized() for layer in net.layers]}
     if net.loss is not None:
         normalized.update(target=net.target, loss=net.loss)
-    return Solution("forward_pass", normalized, steps, answer, [])
+    return Solution("forward_pass", normalized, steps, answer, [], exact)

@@ -21,10 +21,15 @@ import sympy as sp
 
 from . import densities as dens
 from . import params as P
-from .core import Figure, Solution, Step, Sym
+from .core import Figure, Solution, SolverWarning, Step, Sym
 from .densities import X, Z
 from .errors import ParamError
 from .registry import register
+
+# warning codes (SolverWarning.code)
+DISCRIMINATOR_ARBITRARY = "discriminator_arbitrary"
+VALUE_NOT_CLOSED_FORM = "value_not_closed_form"
+NO_CLOSED_FORM_INVERSE = "no_closed_form_inverse"
 
 HALF = sp.Rational(1, 2)
 P_DATA, P_G, P_Z = sp.Symbol("p_data"), sp.Symbol("p_g"), sp.Symbol("p_Z")
@@ -150,8 +155,8 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
                        "posterior is D = 1; where only generated samples occur (p_data = 0 < p_g) it is D = 0; "
                        "outside both supports no sample ever occurs, any D is optimal, and we write D = 1/2.")
         d_step.result = {"D^*": discriminator}
-        warnings.append("outside both supports the optimal discriminator is arbitrary (no sample occurs there); "
-                        "the answer sets D = 1/2 there")
+        warnings.append(SolverWarning(DISCRIMINATOR_ARBITRARY, "outside both supports the optimal discriminator is "
+                                      "arbitrary (no sample occurs there); the answer sets D = 1/2 there"))
     steps.append(d_step)
 
     value, value_step = _value_step(data, p_g, ratio, lo, hi, overlap, warnings)
@@ -168,12 +173,14 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
 
     answer = {"generator_density": str(generator_density), "discriminator": str(discriminator),
               "value": None if value is None else float(value)}
+    exact = {"generator_density": generator_density, "discriminator": discriminator}
     if value is not None:
         answer["value_exact"] = str(value)
+        exact["value"] = value
     normalized = {"data_density": str(data.expr), "support": dens.support_json(*data.support)[1],
                   "generator": str(generator), "noise_density": str(noise.expr),
                   "noise_support": dens.support_json(*noise.support)[1]}
-    return Solution("gan_discriminator", normalized, steps, answer, warnings)
+    return Solution("gan_discriminator", normalized, steps, answer, warnings, exact)
 
 
 def _value_step(data: dens.Density, p_g: dens.Density, ratio: sp.Expr, lo: sp.Expr, hi: sp.Expr, overlap: bool,
@@ -203,9 +210,9 @@ def _value_step(data: dens.Density, p_g: dens.Density, ratio: sp.Expr, lo: sp.Ex
     if value.has(sp.Integral) or not value.is_number or value.has(sp.nan, sp.zoo) or not value.is_finite \
             or abs(complex(sp.N(value)).imag) > 1e-12:
         numeric = sp.N(integral)
-        warnings.append(f"the loss at the optimal discriminator is not computed in closed form (only rational "
-                        f"densities are integrated symbolically); numerically "
-                        f"it is {float(numeric):.6g}; value is null")
+        warnings.append(SolverWarning(VALUE_NOT_CLOSED_FORM, f"the loss at the optimal discriminator is not computed "
+                                      f"in closed form (only rational densities are integrated symbolically); "
+                                      f"numerically it is {float(numeric):.6g}; value is null"))
         step.math = [[Sym("L^*"), integral, float(numeric)]]
         step.text += " Sympy finds no closed form for this integral; its numerical value is given."
         return None, step
@@ -265,8 +272,8 @@ def solve_generator(params: dict[str, Any]) -> Solution:
                                              f"the data's support {dens.support_text(*data.support)}."))
     generator = None
     if inv.expr is None:
-        warnings.append("sympy finds no closed-form inverse of the CDF; generator is null "
-                        "(G = F^-1 numerically)")
+        warnings.append(SolverWarning(NO_CLOSED_FORM_INVERSE, "sympy finds no closed-form inverse of the CDF; "
+                                                              "generator is null (G = F^-1 numerically)"))
         solve_step.text = "Sympy finds no closed form for the inverse of F; G = F^-1 has to be computed numerically."
     else:
         solve_step.text = ("The root kept maps (0, 1) into the support and increases with "
@@ -295,4 +302,5 @@ def solve_generator(params: dict[str, Any]) -> Solution:
         "The data density and its CDF F; the generator is G = F^-1 applied to uniform noise.")))
     answer = {"cdf": str(F), "generator": None if generator is None else str(generator)}
     normalized = {"data_density": str(data.expr), "support": dens.support_json(*data.support)[1], "noise": noise}
-    return Solution("gan_generator", normalized, steps, answer, warnings)
+    exact = {"cdf": F} if generator is None else {"cdf": F, "generator": generator}
+    return Solution("gan_generator", normalized, steps, answer, warnings, exact)

@@ -18,8 +18,13 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+RUN_STOPPED = "run_stopped"
+ABOVE_CRITICAL_RATE = "above_critical_rate"
+NO_UNIQUE_STATIONARY_POINT = "no_unique_stationary_point"
 
 EXACT_DIGITS = 80  # exact fractions longer than this (numerator or denominator) switch to floats
 DIVERGED = 1e100
@@ -184,8 +189,9 @@ def solve(params: dict[str, Any]) -> Solution:
         points = [p.tolist() for p in fpoints]
         grads = [g.tolist() for g in fgrads]
     if stop:
-        warnings.append(f"{stop}; gradient descent stopped after {len(points) - 1} of {iterations} iterations "
-                        "and the remaining iterates (and the final point) are reported as null")
+        warnings.append(SolverWarning(RUN_STOPPED, f"{stop}; gradient descent stopped after {len(points) - 1} of "
+                                      f"{iterations} iterations and the remaining iterates (and the final point) "
+                                      "are reported as null"))
 
     q = _quadratic(objective, symbols)
     answer: dict[str, Any] = {"gradient": [str(g) for g in gradient]}
@@ -202,7 +208,10 @@ def solve(params: dict[str, Any]) -> Solution:
     padded = points + [None] * (iterations + 1 - len(points))
     answer["iterates"] = [None if p is None else _show(p, scalar) for p in padded]
     answer["final"] = None if padded[-1] is None else _show(padded[-1], scalar)
+    exact: dict[str, Any] = {}
     if all_exact:
+        exact["iterates"] = [_show(list(p), scalar) for p in exact_points]
+        exact["final"] = exact["iterates"][-1]
         answer["iterates_exact"] = [_show([str(v) for v in p], scalar) for p in exact_points]
         answer["final_exact"] = answer["iterates_exact"][-1]
     if q is not None:
@@ -214,20 +223,24 @@ def solve(params: dict[str, Any]) -> Solution:
             [None if p is None else float(np.linalg.norm(np.array(p) - optimum)) for p in padded]
             if optimum is not None else None)
         if all(v.is_Rational or not v.is_Float for v in q["eigen"]):
+            exact["hessian_eigenvalues"] = list(q["eigen"])
             answer["hessian_eigenvalues_exact"] = [str(v) for v in q["eigen"]]
             if q["critical"] is not None:
+                exact["critical_learning_rate"] = q["critical"]
                 answer["critical_learning_rate_exact"] = str(q["critical"])
         if q["points"] and all(all(v.is_Rational for v in p) for p in q["points"]):
+            exact["stationary_points"] = [_show(list(p), scalar) for p in q["points"]]
             answer["stationary_points_exact"] = [_show([str(v) for v in p], scalar) for p in q["points"]]
         if optimum is None:
-            warnings.append("the quadratic has no unique stationary point, so distance_to_optimum is null")
+            warnings.append(SolverWarning(NO_UNIQUE_STATIONARY_POINT, "the quadratic has no unique stationary "
+                                                                      "point, so distance_to_optimum is null"))
     steps.append(_figure_step(q, symbols, gradient, np.array([float(v) for v in start]), float(eta), iterations,
                               optimum, points, grads))
 
     normalized = {"objective": str(objective), "variables": [str(s) for s in symbols],
                   "start": _show([str(v) if not v.is_Integer else int(v) for v in start], scalar),
                   "learning_rate": str(eta) if not eta.is_Integer else int(eta), "iterations": iterations}
-    return Solution("gradient_descent", normalized, steps, answer, warnings)
+    return Solution("gradient_descent", normalized, steps, answer, warnings, exact)
 
 
 def _num(v: sp.Expr) -> Any:
@@ -266,8 +279,9 @@ def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Ration
                     for i, lam in enumerate(eigen)]],
             values={"eta": eta}))
         if not conv:
-            warnings.append(f"learning rate {float(eta):g} is at or above the critical rate 2/lambda_max = "
-                            f"{float(critical):.6g} (or R has no minimum): gradient descent does not converge")
+            warnings.append(SolverWarning(ABOVE_CRITICAL_RATE, f"learning rate {float(eta):g} is at or above the "
+                                          f"critical rate 2/lambda_max = {float(critical):.6g} (or R has no "
+                                          "minimum): gradient descent does not converge"))
     steps = [hess]
     points = q["points"]
     stat = Step("Stationary point", text="Set the gradient to zero: H w + c = 0.")

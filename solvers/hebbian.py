@@ -16,9 +16,15 @@ from typing import Any
 import numpy as np
 
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .numeric import as_float, exact_str, to_fractions
 from .registry import register
+
+# warning codes (SolverWarning.code)
+NOT_DAMPED = "alpha_does_not_damp"
+RUN_STOPPED = "run_stopped"
+SIGN_OF_ZERO = "sign_of_zero"
+UNBOUNDED_GROWTH = "unbounded_growth"
 
 EXACT_DIGITS = 40
 DIVERGED = 1e100
@@ -105,12 +111,15 @@ def solve(params: dict[str, Any]) -> Solution:
     if not exact:
         records = [(e, i, float(v), float(y), [float(c) for c in w]) for e, i, v, y, w in records]
     if alpha_f is not None and alpha_f >= 1:
-        warnings.append(f"alpha = {alpha_f:g} >= 1 does not damp the weights (alpha = 1 is plain Hebb)")
+        warnings.append(SolverWarning(NOT_DAMPED, f"alpha = {alpha_f:g} >= 1 does not damp the weights "
+                                                  "(alpha = 1 is plain Hebb)"))
     if stop:
-        warnings.append(f"{stop}; the run stops there and the later steps report null weights")
+        warnings.append(SolverWarning(RUN_STOPPED, f"{stop}; the run stops there and the later steps report "
+                                                   "null weights"))
     zeros = [(e, i) for e, i, v, _, _ in records if output == "sign" and v == 0]
     for e, i in zeros:
-        warnings.append(f"epoch {e}, point {i + 1}: w^T x = 0, so sign(0) = 0 and the weights do not change")
+        warnings.append(SolverWarning(SIGN_OF_ZERO, f"epoch {e}, point {i + 1}: w^T x = 0, so sign(0) = 0 and "
+                                                    "the weights do not change"))
 
     w0 = to_fractions(w0_f) if exact else w0_f.tolist()
     eta = to_fractions(eta_f) if exact else eta_f
@@ -153,7 +162,7 @@ def solve(params: dict[str, Any]) -> Solution:
 
     growth = _growth_text(norms, n, rule, output)
     if growth:
-        warnings.append(growth)
+        warnings.append(SolverWarning(UNBOUNDED_GROWTH, growth))
     final = records[-1][4] if records and not stop else None
     if not records:
         final = w0
@@ -184,7 +193,8 @@ def solve(params: dict[str, Any]) -> Solution:
                   "epochs": epochs, "output": output, "rule": rule}
     if alpha_f is not None:
         normalized["alpha"] = alpha_f
-    return Solution("hebbian", normalized, steps, answer, warnings)
+    return Solution("hebbian", normalized, steps, answer, warnings,
+                    {"final_weights": final} if exact and final is not None else {})
 
 
 def _growth_text(norms: list[float], n: int, rule: str, output: str) -> str:

@@ -35,12 +35,13 @@ import math
 from typing import Any
 
 from . import params as P
+from .activations import choices
 from .conv2d import pair
 from .core import Solution, Step, Sym, Table
 from .errors import ParamError
 from .registry import register
 
-ACTIVATIONS = ("relu", "sigmoid", "tanh", "softmax")
+ACTIVATIONS = choices("relu", "sigmoid", "tanh", "softmax")  # as torch modules: shape kept, nothing learned
 TYPES = ("conv2d", "conv_transpose2d", "maxpool2d", "avgpool2d", "upsample", "flatten", "unflatten", "linear",
          "batchnorm", "dropout", *ACTIVATIONS)
 

@@ -18,8 +18,12 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Solution, Step, Sym, Table
+from .core import Solution, SolverWarning, Step, Sym, Table
+from .numeric import exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+SINGULAR = "singular_normal_equations"
 
 EXACT_LIMIT = 400  # numbers in X and Y together; above this, floats
 
@@ -94,7 +98,7 @@ def solve(params: dict[str, Any]) -> Solution:
         message = (f"X^T X is singular (X has rank {rank} < {p} features): the normal equations have many "
                    "solutions, all with the same risk; W is the one of least norm, Y^T (X^+)^T with the "
                    "pseudo-inverse X^+")
-        warnings.append(message)
+        warnings.append(SolverWarning(SINGULAR, message))
         steps.append(Step("Solve the normal equations (singular case)", text=message + ".",
                           values={"X^+": pinv}, math=[[Sym("W"), W]]))
 
@@ -115,13 +119,15 @@ def solve(params: dict[str, Any]) -> Solution:
     answer = {"W": W_out[0].tolist() if y_flat else W_out.tolist(), "risk": float(risk),
               "normal_equations": {"XtX": _floats(XtX, exact), "YtX": _floats(YtX, exact),
                                    "equation": "W XtX = YtX"}}
+    exact_values = {}
     if exact:
-        w_exact = [[str(v) for v in W.row(i)] for i in range(q)]
-        answer["W_exact"] = w_exact[0] if y_flat else w_exact
+        rows_exact = [list(W.row(i)) for i in range(q)]
+        exact_values = {"W": rows_exact[0] if y_flat else rows_exact, "risk": risk}
+        answer["W_exact"] = exact_str(exact_values["W"])
         answer["risk_exact"] = str(risk)
     normalized = {"X": X_f[:, 0].tolist() if x_flat else X_f.tolist(), "Y": Y_f[:, 0].tolist() if y_flat
                   else Y_f.tolist()}
-    return Solution("linear_regression", normalized, steps, answer, warnings)
+    return Solution("linear_regression", normalized, steps, answer, warnings, exact_values)
 
 
 def _vec(M: Any, i: int, exact: bool) -> Any:

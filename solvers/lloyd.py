@@ -11,9 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .numeric import EXACT_LIMIT, as_float, exact_str, mean, sqdist, to_fractions
 from .registry import register
+
+# warning codes (SolverWarning.code)
+EQUIDISTANT = "equidistant_point"
+EMPTY_CELL = "empty_cell"
+NOT_CONVERGED = "not_converged"
 
 MOCK_FINAL_Q1 = {"points": [[-0.01, 1], [1, 1], [0.01, -1], [-1, -1]], "initial_indices": [1, 2]}
 
@@ -73,7 +78,7 @@ def solve(params: dict[str, Any]) -> Solution:
                 message = (f"iteration {t}: point {i + 1} is equidistant from centres "
                            f"{', '.join(str(j + 1) for j in winners)}; tie broken towards the lower index "
                            f"(centre {winners[0] + 1})")
-                warnings.append(message)
+                warnings.append(SolverWarning(EQUIDISTANT, message))
             assignments.append(winners[0])
             rows.append([Sym(f"x_{i + 1}"), *row, Sym(f"c_{winners[0] + 1}")])
         energy = sum(dists[i][a] for i, a in enumerate(assignments))
@@ -96,7 +101,8 @@ def solve(params: dict[str, Any]) -> Solution:
             for j in range(k):
                 members = cells[j]
                 if not members:
-                    warnings.append(f"iteration {t}: centre {j + 1} has an empty cell; it stays where it is")
+                    warnings.append(SolverWarning(EMPTY_CELL, f"iteration {t}: centre {j + 1} has an empty cell; "
+                                                             "it stays where it is"))
                     update.math.append([Sym(f"c_{j + 1}"), centers[j]])
                     after.append(centers[j])
                     continue
@@ -112,7 +118,7 @@ def solve(params: dict[str, Any]) -> Solution:
         if converged:
             break
     if not converged:
-        warnings.append(f"did not converge within max_iterations = {max_iterations}")
+        warnings.append(SolverWarning(NOT_CONVERGED, f"did not converge within max_iterations = {max_iterations}"))
 
     final_dists = [[sqdist(p, c) for c in centers] for p in points]
     final_assign = iterations[-1]["assignments"] if converged else [r.index(min(r)) for r in final_dists]
@@ -134,6 +140,7 @@ def solve(params: dict[str, Any]) -> Solution:
         "num_iterations": len(iterations),
         "converged": converged,
     }
+    exact_values = {"final_centers": centers, "final_energy": final_energy} if exact else {}
     if exact:
         answer["final_centers_exact"] = exact_str(centers)
         answer["final_energy_exact"] = str(final_energy)
@@ -142,7 +149,7 @@ def solve(params: dict[str, Any]) -> Solution:
         normalized["initial_indices"] = indices
     else:
         normalized["initial_centers"] = centers_f.tolist()
-    return Solution("lloyd", normalized, steps, answer, warnings)
+    return Solution("lloyd", normalized, steps, answer, warnings, exact_values)
 
 
 def _mean_expr(members: list[int]) -> Any:

@@ -22,8 +22,13 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .registry import register
+
+# warning codes (SolverWarning.code)
+UNEQUAL_CLUSTERS = "unequal_clusters"
+ALPHA_DIVERGES = "alpha_diverges"
+ALPHA_OVERSHOOTS = "alpha_overshoots"
 
 HW7 = {"batch_size": 64, "num_clusters": 10, "dim": 784, "learning_rate": 4.5, "reduction": "batch_mean"}
 NORMALISER = {"sum": "1", "batch_mean": "b", "mean": "b D"}
@@ -65,8 +70,8 @@ def solve(params: dict[str, Any]) -> Solution:
     b, k, D, eta, reduction = _read(params)
     warnings: list[str] = []
     if b % k:
-        warnings.append(f"batch_size {b} is not a multiple of num_clusters {k}: the equal clusters of b/k = "
-                        f"{b / k:g} points are an average")
+        warnings.append(SolverWarning(UNEQUAL_CLUSTERS, f"batch_size {b} is not a multiple of num_clusters {k}: "
+                                      f"the equal clusters of b/k = {b / k:g} points are an average"))
     alpha = alpha_of(eta, b, k, D, reduction)
     norm_text = NORMALISER[reduction]
     steps = [Step(
@@ -91,11 +96,12 @@ def solve(params: dict[str, Any]) -> Solution:
                {"sum": 2 * _eta * _b / _k, "batch_mean": 2 * _eta / _k, "mean": 2 * _eta / (_k * _D)}[reduction],
                alpha, float(alpha)]]))
     if alpha >= 2:
-        warnings.append(f"alpha = {float(alpha):.4g} >= 2: each step moves the centres further from the batch "
-                        "means than they were, so the updates diverge")
+        warnings.append(SolverWarning(ALPHA_DIVERGES, f"alpha = {float(alpha):.4g} >= 2: each step moves the "
+                                      "centres further from the batch means than they were, so the updates diverge"))
     elif alpha > 1:
-        warnings.append(f"alpha = {float(alpha):.4g} > 1: each step overshoots the batch mean (the homework's "
-                        "unstable region, eta beyond the value that gives alpha = 1)")
+        warnings.append(SolverWarning(ALPHA_OVERSHOOTS, f"alpha = {float(alpha):.4g} > 1: each step overshoots the "
+                                      "batch mean (the homework's unstable region, eta beyond the value that gives "
+                                      "alpha = 1)"))
 
     root = balance_alpha(b)
     a_star = float(root.evalf(30))
@@ -140,7 +146,7 @@ def solve(params: dict[str, Any]) -> Solution:
     normalized = {"batch_size": b, "num_clusters": k, "learning_rate": float(eta), "reduction": reduction}
     if D is not None:
         normalized["dim"] = D
-    return Solution("minibatch_kmeans", normalized, steps, answer, warnings)
+    return Solution("minibatch_kmeans", normalized, steps, answer, warnings, {"alpha": alpha})
 
 
 def _comparison(b: int, k: int, D: int | None, eta: sp.Rational, a_star: float) -> Step:

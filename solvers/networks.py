@@ -3,8 +3,8 @@ and their derivatives, the losses and their gradients, and the steps of a forwar
 
 Layer l (``layers[l]``, counting from 0 as the lecture's W^(0), b^(0) do) computes
     v^(l) = W^(l) a^(l-1) + b^(l),   a^(l) = act(v^(l)),   a^(-1) = x.
-Activations: sigmoid 1/(1 + e^(-slope v)), relu max(0, v), tanh, linear v, softmax e^(v_j) / sum_k e^(v_k),
-step (1 if v >= 0 else 0), sign (-1, 0, 1, as numpy and PyTorch take it).
+Activations (their values and derivatives are `solvers.activations`): sigmoid 1/(1 + e^(-slope v)), relu, tanh,
+linear, softmax, step (1 if v >= 0 else 0), sign (-1, 0, 1, as numpy and PyTorch take it).
 Losses for the output a and the target t with n entries: se sum (a - t)^2, mse (1/n) sum (a - t)^2,
 bce -(1/n) sum [t log a + (1 - t) log(1 - a)] (PyTorch's BCELoss), ce -sum t log a (on probabilities).
 
@@ -16,6 +16,7 @@ and Python carries floats on from there.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -23,32 +24,17 @@ from typing import Any
 import sympy as sp
 
 from . import params as P
+from .activations import ACTIVATIONS as TABLE
+from .activations import choices
 from .core import Step, Sym
 from .numeric import is_decimal
 
-ACTIVATIONS = ("sigmoid", "relu", "tanh", "linear", "softmax", "step", "sign")
+ACTIVATIONS = choices("sigmoid", "relu", "tanh", "linear", "softmax", "step", "sign")
 LOSSES = ("se", "mse", "bce", "ce")
 LAYER_FIELDS = ("W", "b", "activation", "slope")
 MAX_LAYERS = 100
 EXPAND_LIMIT = 8  # show each unit's sum of products when a layer has at most this many inputs and outputs
 
-FORMULAS = {
-    "sigmoid": "sigma(v) = 1/(1 + e^(-v))",
-    "relu": "ReLU(v) = max(0, v)",
-    "tanh": "tanh(v) = (e^v - e^(-v))/(e^v + e^(-v))",
-    "linear": "the identity, a = v",
-    "softmax": "softmax(v)_j = e^(v_j) / sum_k e^(v_k)",
-    "step": "step(v) = 1 if v >= 0, else 0",
-    "sign": "sign(v) = 1 if v > 0, 0 if v = 0, -1 if v < 0",
-}
-DERIVATIVES = {
-    "sigmoid": "sigma'(v) = sigma(v) (1 - sigma(v))",
-    "relu": "ReLU'(v) = 1 if v > 0, else 0 (0 at v = 0, as PyTorch takes it)",
-    "tanh": "tanh'(v) = 1 - tanh(v)^2",
-    "linear": "the derivative of the identity is 1",
-    "step": "step'(v) = 0 wherever it is defined",
-    "sign": "sign'(v) = 0 wherever it is defined",
-}
 LOSS_FORMULAS = {
     "se": "L = sum_j (a_j - t_j)^2",
     "mse": "L = (1/n) sum_j (a_j - t_j)^2",
@@ -179,48 +165,17 @@ def check_target_range(loss: str | None, target: list[Fraction] | None, field: s
         raise P.ParamError(field, f"the {loss} loss needs targets {where}, got {[float(t) for t in target]}")
 
 
-# --- activations -------------------------------------------------------------------------------------------
-
-def _sigmoid(z: Any) -> float:
-    z = float(z)
-    if z >= 0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
-
+# --- activations (solvers.activations) ----------------------------------------------------------------------
 
 def activate(layer: Layer, v: list[Any]) -> list[Any]:
-    act = layer.activation
-    if act == "sigmoid":
-        return [_sigmoid(layer.slope * vj) for vj in v]
-    if act == "relu":
-        return [vj if vj > 0 else Fraction(0) for vj in v]
-    if act == "tanh":
-        return [math.tanh(float(vj)) for vj in v]
-    if act == "linear":
-        return list(v)
-    if act == "softmax":
-        m = max(float(vj) for vj in v)
-        e = [math.exp(float(vj) - m) for vj in v]
-        s = sum(e)
-        return [ej / s for ej in e]
-    if act == "step":
-        return [Fraction(1) if vj >= 0 else Fraction(0) for vj in v]
-    return [Fraction((vj > 0) - (vj < 0)) for vj in v]  # sign
+    act = TABLE[layer.activation]
+    return [act.value(vj, layer.slope) for vj in v] if act.elementwise else act.value(v)
 
 
 def derivative(layer: Layer, v: list[Any], a: list[Any]) -> list[Any]:
     """act'(v) elementwise (not for softmax, whose Jacobian is full)."""
-    act = layer.activation
-    if act == "sigmoid":
-        return [layer.slope * aj * (1 - aj) for aj in a]
-    if act == "relu":
-        return [Fraction(1) if vj > 0 else Fraction(0) for vj in v]
-    if act == "tanh":
-        return [1 - aj * aj for aj in a]
-    if act == "linear":
-        return [Fraction(1)] * len(v)
-    return [Fraction(0)] * len(v)  # step, sign
+    act = TABLE[layer.activation]
+    return [act.derivative(vj, aj, layer.slope) for vj, aj in zip(v, a, strict=True)]
 
 
 def forward(net: Network) -> tuple[list[list[Any]], list[list[Any]]]:
@@ -292,41 +247,36 @@ def display_number(value: Any) -> sp.Expr:
 class Products(sp.Basic):
     """A sum of products of numbers kept in the written order, e.g. 0.5 * 1 + (-0.4) * 2 + 0.3 * 3.
 
-    sympy sorts the terms of an Add when printing; an exam writes them in the order of the weights."""
+    sympy sorts the terms of an Add when printing; an exam writes them in the order of the weights. The
+    printers (`templates.mathprint`) write one with `written(print_factor, times)`; its string form (what
+    `to_json` gives) is the expression with `*`, as sympy would parse it."""
 
     @classmethod
     def of(cls, terms: list[list[Any]]) -> Products:
         return cls(*[sp.Tuple(*[f if isinstance(f, sp.Basic) else display_number(f) for f in term])
                      for term in terms])
 
-    def _print_with(self, printer: Any, times: str) -> str:
+    def written(self, print_factor: Callable[[sp.Basic], str], times: str) -> str:
+        """The terms in order, factors joined by `times`; a negative number among several factors in
+        parentheses, and `a + -b` written `a - b`."""
         parts = []
         for term in self.args:
             factors = []
             for f in term.args:
-                s = printer._print(f)
+                s = print_factor(f)
                 negative = f.is_Number and f.is_negative
                 factors.append(f"({s})" if negative and len(term.args) > 1 else s)
             parts.append(times.join(factors))
         text = " + ".join(parts)
         return text.replace("+ -", "- ") if len(self.args) > 1 else text
 
-    def _typst(self, printer: Any) -> str:
-        return self._print_with(printer, " dot ")
-
-    def _latex(self, printer: Any) -> str:
-        return self._print_with(printer, r" \cdot ")
-
     def _sympystr(self, printer: Any) -> str:
-        return self._print_with(printer, "*")
+        return self.written(printer._print, "*")
 
 
 def apply(name: str, value: Any) -> sp.Expr:
     """name(value) as an unevaluated function application, e.g. sigma(0.6)."""
     return sp.Function(name)(display_number(value))
-
-
-ACT_NAMES = {"sigmoid": "sigma", "relu": "ReLU", "tanh": "tanh", "step": "step", "sign": "sign"}
 
 
 def in_name(l: int) -> str:
@@ -342,7 +292,8 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
                   inputs={"x": net.x})]
     for l, (layer, v, a) in enumerate(zip(net.layers, vs, acts, strict=True)):
         prev = net.x if l == 0 else acts[l - 1]
-        text = f"Activation {layer.activation}: {FORMULAS[layer.activation]}"
+        act = TABLE[layer.activation]
+        text = f"Activation {layer.activation}: {act.formula}"
         if layer.activation == "sigmoid" and layer.slope != 1:
             text = (f"Activation sigmoid with slope {display_number(layer.slope)}: "
                     f"a = sigma({display_number(layer.slope)} v) = 1/(1 + e^(-{display_number(layer.slope)} v))")
@@ -357,9 +308,9 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
                     terms.append([bj])
                 step.math.append([Sym(f"v_{j + 1}^({l})"), Products.of(terms), v[j]])
         step.math.append([Sym(f"v^({l})"), v])
-        if small and layer.activation in ACT_NAMES:
+        if small and act.elementwise and act.symbol:
             for j in range(len(v)):
-                name = ACT_NAMES[layer.activation]
+                name = act.symbol
                 if layer.activation == "sigmoid" and layer.slope != 1:
                     arg = Products.of([[layer.slope, v[j]]])
                     step.math.append([Sym(f"a_{j + 1}^({l})"), sp.Function(name)(arg), apply(name, layer.slope * v[j]),

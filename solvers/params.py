@@ -6,8 +6,11 @@ value or raises `ParamError` ("layers[1].W: expected a matrix with 3 columns, go
 
 from __future__ import annotations
 
+import io
+import keyword
 import math
 import re
+import tokenize
 from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
@@ -234,7 +237,8 @@ def matrix(value: Any, field: str, rows: int | None = None, cols: int | None = N
     return array(value, field, 2, (rows, cols), **kw)
 
 
-_SAFE_EXPR = re.compile(r"^[\w\s.+\-*/^(),]*$")
+MAX_EXPRESSION = 2000  # characters
+ARITHMETIC = r"\w\s.+\-*/^(),"  # the characters of an expression: names, numbers, operators, calls
 _FUNCTIONS = {
     name: getattr(sp, name)
     for name in ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "Abs", "pi", "E", "atan", "asin",
@@ -245,6 +249,46 @@ _FUNCTIONS["ln"] = sp.log
 _FUNCTIONS["inf"] = sp.oo
 
 
+def refusal(text: str, allow: str = "") -> str:
+    """Why `text` is not an expression we may parse, or "" when it is: only the characters of arithmetic (and
+    those in `allow`, e.g. "[]" for indexing), at most MAX_EXPRESSION of them, no `__`, no attribute access
+    (`.` only inside numbers) and no Python keyword but True and False. What passes can name nothing but
+    the names it is given and new symbols: no builtin, no module, no attribute of an object."""
+    if len(text) > MAX_EXPRESSION:
+        return f"longer than {MAX_EXPRESSION} characters"
+    if "__" in text:
+        return "a name with __"
+    if not re.fullmatch(f"[{ARITHMETIC}{re.escape(allow)}]*", text):
+        bad = next(c for c in text if not re.fullmatch(f"[{ARITHMETIC}{re.escape(allow)}]", c))
+        return f"the character {bad!r}"
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text.replace("^", "**")).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return ""  # unbalanced: the parser says so
+    for tok in tokens:
+        if tok.type == tokenize.OP and tok.string == ".":
+            return "attribute access (a dot outside a number)"
+        if tok.type == tokenize.NAME and keyword.iskeyword(tok.string) and tok.string not in ("True", "False"):
+            return f"the Python keyword {tok.string!r}"
+    return ""
+
+
+def guarded_parse(text: str, names: Mapping[str, Any], allow: str = "") -> Any:
+    """Parse `text` with sympy, without evaluating Python: `refusal(text, allow)` must be empty, and the
+    parsed code sees only `names` (functions, constants, symbols; with `Function` among them an unknown name
+    called becomes an undefined function) and no builtin; any other name becomes a new symbol. Raises
+    ValueError with the reason, or the name of the parser's error."""
+    why = refusal(text, allow)
+    if why:
+        raise ValueError(why)
+    local = dict(names)
+    space = {"Integer": sp.Integer, "Float": sp.Float, "Symbol": sp.Symbol, **local, "__builtins__": {}}
+    try:
+        return sp.parse_expr(text.replace("^", "**"), local_dict=local, global_dict=space, evaluate=True)
+    except Exception as exc:  # sympy raises many types for malformed input
+        raise ValueError(type(exc).__name__) from exc
+
+
 def expression(value: Any, field: str, variables: Iterable[str]) -> sp.Expr:
     """Parse an expression string in the given variables without evaluating arbitrary Python."""
     variables = list(variables)
@@ -252,15 +296,12 @@ def expression(value: Any, field: str, variables: Iterable[str]) -> sp.Expr:
         value = repr(value)
     if not isinstance(value, str) or not value.strip():
         raise ParamError(field, f"expected an expression in {', '.join(variables)}, got {_describe(value)}")
-    if len(value) > 2000 or "__" in value or not _SAFE_EXPR.match(value):
+    if refusal(value):
         raise ParamError(field, f"not an expression we can read: {_describe(value)}")
-    local = dict(_FUNCTIONS)
     symbols = {v: sp.Symbol(v, real=True) for v in variables}
-    local.update(symbols)
     try:
-        expr = sp.parse_expr(value.replace("^", "**"), local_dict=local, global_dict={"Integer": sp.Integer,
-                             "Float": sp.Float, "Symbol": sp.Symbol, **local}, evaluate=True)
-    except Exception as exc:  # sympy raises many types for malformed input
+        expr = guarded_parse(value, {**_FUNCTIONS, **symbols})
+    except ValueError as exc:
         raise ParamError(field, f"cannot parse the expression {_describe(value)}") from exc
     if not isinstance(expr, sp.Expr):
         raise ParamError(field, f"expected an expression, got {_describe(value)}")

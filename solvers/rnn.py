@@ -23,20 +23,14 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
+from .activations import ACTIVATIONS as TABLE
+from .activations import choices
 from .core import Solution, Step
 from .errors import ParamError
 from .registry import register
 
-ACT = {"tanh": np.tanh, "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "relu": lambda v: np.maximum(v, 0),
-       "linear": lambda v: v}
-
-
-def _softmax(v: np.ndarray) -> np.ndarray:
-    e = np.exp(v - v.max())
-    return e / e.sum()
-
-
-OUT_ACT = {**ACT, "softmax": _softmax}
+STATE_ACTIVATIONS = choices("tanh", "sigmoid", "relu", "linear")
+OUTPUT_ACTIVATIONS = choices(*STATE_ACTIVATIONS, "softmax")
 
 
 def _nc(name: str) -> sp.Symbol:
@@ -83,8 +77,8 @@ def _read(params: dict[str, Any]) -> dict[str, Any]:
     c = P.vector(P.get(params, "c", [0] * V.shape[0]), "c", V.shape[0])
     s0 = P.vector(P.get(params, "s0", [0] * n), "s0", n)
     cell0 = P.vector(P.get(params, "cell0", [0] * n), "cell0", n)
-    act = P.choice(P.get(params, "activation", "tanh"), "activation", list(ACT))
-    out_act = P.choice(P.get(params, "output_activation", "linear"), "output_activation", list(OUT_ACT))
+    act = P.choice(P.get(params, "activation", "tanh"), "activation", STATE_ACTIVATIONS)
+    out_act = P.choice(P.get(params, "output_activation", "linear"), "output_activation", OUTPUT_ACTIVATIONS)
     return {"cell": cell, "inputs": xs, "U": U, "W": W, "b": b, "V": V, "c": c, "s0": s0, "cell0": cell0,
             "activation": act, "output_activation": out_act, "n": n}
 
@@ -116,9 +110,9 @@ def solve(params: dict[str, Any]) -> Solution:
         step = Step(f"Time step {t}", inputs={f"x_{t}": x})
         if lstm:
             blocks = {name: z[k * n:(k + 1) * n] for k, name in enumerate("ifgo")}
-            gate = {name: (np.tanh(v) if name == "g" else ACT["sigmoid"](v)) for name, v in blocks.items()}
+            gate = {name: TABLE["tanh" if name == "g" else "sigmoid"].array(v) for name, v in blocks.items()}
             cell = gate["f"] * cell + gate["i"] * gate["g"]
-            s = gate["o"] * np.tanh(cell)
+            s = gate["o"] * TABLE["tanh"].array(cell)
             step.math = [[_nc(f"z_{t}"), pre, z]]
             step.math += [[_nc(f"{name}_{t}"), _apply("tanh" if name == "g" else "sigmoid", _nc(f"z_{name}")),
                            gate[name]] for name in "ifgo"]
@@ -128,9 +122,9 @@ def solve(params: dict[str, Any]) -> Solution:
             gates.append({name: v.tolist() for name, v in gate.items()})
             cells.append(cell.tolist())
         else:
-            s = ACT[act](z)
+            s = TABLE[act].array(z)
             step.math = [[_nc(f"a_{t}"), pre, z], [_nc(f"s_{t}"), _apply(act, _nc(f"a_{t}")), s]]
-        y = OUT_ACT[out_act](V @ s + c)
+        y = TABLE[out_act].array(V @ s + c)
         step.math.append([_nc(f"y_{t}"), y_eq.subs(_nc("s_t"), _nc(f"s_{t}")), y])
         states.append(s.tolist())
         outputs.append(y.tolist())

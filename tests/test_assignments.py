@@ -272,7 +272,7 @@ def test_a_code_reference_the_autograder_lacks_is_refused(tmp_path, monkeypatch)
 def test_mock_final_has_no_code_block():
     variant = build(loadable("mock-final"))
     from assignments.documents import document_context
-    from nnexam.render import FigureSink
+    from templates.render import FigureSink
 
     ctx = document_context(variant, "typst", FigureSink(None), False)
     assert not any(p["submit"] for q in ctx["questions"] for p in q["parts"])
@@ -282,7 +282,7 @@ def test_a_variant_says_the_autograder_keeps_the_original_interface():
     """The starter (and the autograder) use the original homework's R(w); a variant redraws R, so its block
     says the graded code is the one the docstrings state."""
     from assignments.documents import document_context
-    from nnexam.render import FigureSink
+    from templates.render import FigureSink
 
     a = loadable("hw5")
     for seed, fixed in ((None, False), (7, True)):

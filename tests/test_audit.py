@@ -88,32 +88,33 @@ def _one(value, truth_kind="lloyd", path="iterations[0].energy", **extra):
 def test_rounding_follows_the_written_digits():
     import yaml
 
-    from nnexam.audit import _KeyLoader, _tolerance
+    from nnexam.audit import KeyLoader
+    from nnexam.comparison import written_tolerance
 
     def tol(text):
-        return _tolerance(yaml.load(f"v: {text}", Loader=_KeyLoader)["v"], None)[0]
+        return written_tolerance(yaml.load(f"v: {text}", Loader=KeyLoader)["v"], None)[0]
 
     assert tol("0.645") == pytest.approx(0.0005)
     assert tol("0.50") == pytest.approx(0.005)
     assert tol("1.67e-5") == pytest.approx(5e-8)
     assert tol("3") == 0.0
     # the first energy here is 1 (the point (1, 1) is at distance 1 from the centre (1, 2)).
-    assert _one(yaml.load("v: 1.0", Loader=_KeyLoader)["v"]).clean
-    assert not _one(yaml.load("v: 1.01", Loader=_KeyLoader)["v"]).clean
-    assert _one(yaml.load("v: 1.01", Loader=_KeyLoader)["v"], tolerance=0.05).clean
+    assert _one(yaml.load("v: 1.0", Loader=KeyLoader)["v"]).clean
+    assert not _one(yaml.load("v: 1.01", Loader=KeyLoader)["v"]).clean
+    assert _one(yaml.load("v: 1.01", Loader=KeyLoader)["v"], tolerance=0.05).clean
     assert _one("2/2").clean and not _one("3/2").clean
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.floats(min_value=-100, max_value=100, allow_nan=False), st.integers(min_value=1, max_value=6))
 def test_a_correctly_rounded_claim_holds_and_one_unit_off_does_not(x, decimals):
-    from nnexam.audit import Written, _close, _tolerance
+    from nnexam.comparison import Written, close, written_tolerance
 
     text = f"{x:.{decimals}f}"  # a decimal claim (integers are exact claims)
-    tol = _tolerance(Written(float(text), text), None)[0]
-    assert _close(float(text), x, tol)
+    tol = written_tolerance(Written(float(text), text), None)[0]
+    assert close(float(text), x, tol)
     off = f"{float(text) + 10.0 ** -decimals * 1.6:.{decimals}f}"
-    assert not _close(float(off), x, _tolerance(Written(float(off), off), None)[0])
+    assert not close(float(off), x, written_tolerance(Written(float(off), off), None)[0])
 
 
 def test_expressions_by_symbolic_equivalence_and_density_notes():
@@ -194,3 +195,65 @@ def test_supports_and_signs_of_densities():
     assert [(f.claim, f.severity) for f in report.findings] == [("support", "wrong_final"), ("density", "slip")]
     assert "negative on part of the support" in report.findings[1].explanation
     assert "integrates to -1 over [0, oo]" in report.findings[1].explanation
+
+
+def _hostile_key(tmp_path, claim: str, params: str = "{points: [[0, 0], [1, 1]], initial_indices: [0, 1]}",
+                 kind: str = "lloyd"):
+    key = tmp_path / "hostile.yaml"
+    key.write_text(f"questions:\n  - id: q\n    kind: {kind}\n    params: {params}\n    claims:\n      - {claim}\n")
+    return run(str(key))
+
+
+def test_a_hostile_key_runs_nothing(tmp_path):
+    marker = tmp_path / "marker"
+    touch = f"__import__('os').system('touch {marker}')"
+    # sympify evaluated this chain (and so ran `touch`) when the audit parsed keys with it
+    chain = ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
+             f".__init__.__globals__['system']('touch {marker}')")
+    cases = {
+        f'{{path: final_energy, value: "{chain}"}}': "questions[0].claims[0].value: not an expression we can read",
+        f'{{path: final_energy, value: "{touch}"}}': "questions[0].claims[0].value: not an expression we can read",
+        '{path: final_energy, value: "().__class__.__base__.__subclasses__()"}':
+            "questions[0].claims[0].value: not an expression we can read",
+        '{path: final_centers, value: [1, "exp(1).func(2)"]}':
+            "questions[0].claims[0].value[1]: not an expression we can read",
+        f'{{path: final_energy, value: "f(1)", functions: {{"f(v)": "{touch}"}}}}':
+            "questions[0].claims[0].functions.f(v): not an expression we can read",
+    }
+    for claim, message in cases.items():
+        out = _hostile_key(tmp_path, claim)
+        assert out.returncode == 2, (claim, out.stderr)
+        lines = out.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith(f"nnexam: error: {message}"), (claim, out.stderr)
+    density = _hostile_key(tmp_path, "{path: generator_density, value: '1'}", kind="gan_discriminator",
+                           params=f'{{data_density: "{touch}", support: [0, 1], generator: z}}')
+    assert density.returncode == 2 and "questions[0].params.data_density" in density.stderr, density.stderr
+    assert not marker.exists()
+
+
+def test_a_yaml_alias_bomb_is_one_line(tmp_path):
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for i in range(1, 9):  # 9^9 strings if the aliases were expanded
+        lines.append(f"{chr(97 + i)}: &{chr(97 + i)} [" + ", ".join([f"*{chr(96 + i)}"] * 9) + "]")
+    lines.append("questions:\n  - {id: q, kind: lloyd, params: {points: *i, initial_indices: [0, 1]},\n"
+                 "     claims: [{path: final_energy, value: 0}]}")
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    assert len(bomb.read_bytes()) < 1200
+    out = run(str(bomb))
+    assert out.returncode == 2, out.stderr
+    assert out.stdout == ""
+    assert out.stderr.strip().splitlines() == [
+        f"nnexam: error: {bomb}: line 2: YAML aliases (*a) are not allowed in a key; write the value out"]
+
+
+def test_the_guarded_parser_refuses_what_is_not_arithmetic():
+    from nnexam.comparison import read_expression, unreadable
+
+    for text in ("__import__('os')", "x.evalf()", "lambda: 0", "a; b", "f'{x}'", "x if y else z", "[x for x in y]"):
+        assert unreadable(text), text
+    for text in ("Sum(u[0, i, j]*x[i, j], (i, 0, 1), (j, 0, 1))", "1.5e-3*x^2", "Piecewise((1, x > 0), (0, True))"):
+        assert not unreadable(text), text
+    with pytest.raises(ValueError):  # an unknown name is a real symbol: calling it fails, it is never the builtin
+        read_expression("open(1, 2)")
+    assert read_expression("open") == read_expression("open")  # a plain symbol

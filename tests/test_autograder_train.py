@@ -11,7 +11,7 @@ import pytest
 
 from autograder import train as T
 from autograder.data import digits
-from nnexam.commands.train import run
+from autograder.train_targets import run
 
 
 def test_generated_digits_are_deterministic_and_keep_their_defaults():

@@ -7,8 +7,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nnexam.figures import draw
 from solvers import ParamError, solve
+from templates.figures import draw
 from tests.oracles.optimization import gradient_descent as oracle
 
 HW5 = {"objective": "13*w1^2 - 10*w1*w2 + 4*w1 + 2*w2^2 - 2*w2 + 1", "variables": ["w1", "w2"],

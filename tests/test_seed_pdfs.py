@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 import solvers
-from nnexam.render import render_solution
+from templates.render import render_solution
 
 
 def pdf_text(path):

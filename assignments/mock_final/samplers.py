@@ -10,6 +10,8 @@ import numpy as np
 import sympy as sp
 
 from assignments.sampling import Constraint, is_nice, no_relu_kink_1x1, no_warnings, pick, sampler
+from solvers.competitive import HALF_WAY_ROUNDING
+from solvers.lloyd import EMPTY_CELL, EQUIDISTANT
 
 # Q1: Lloyd's algorithm ---------------------------------------------------------------------------------
 
@@ -19,10 +21,10 @@ def _lloyd_converges(part: str, steps: int):
 
 
 @sampler("lloyd_two_pairs", constraints=[
-    Constraint("no_ties_a", "no point is equidistant from two centres in (a)", no_warnings("a", "equidistant")),
-    Constraint("no_ties_b", "no point is equidistant from two centres in (b)", no_warnings("b", "equidistant")),
-    Constraint("no_empty_cell", "no cell is ever empty", lambda d, s: not any(
-        "empty" in w for p in "ab" for w in s[p].warnings)),
+    Constraint("no_ties_a", "no point is equidistant from two centres in (a)", no_warnings("a", EQUIDISTANT)),
+    Constraint("no_ties_b", "no point is equidistant from two centres in (b)", no_warnings("b", EQUIDISTANT)),
+    Constraint("no_empty_cell", "no cell is ever empty",
+               lambda d, s: no_warnings("a", EMPTY_CELL)(d, s) and no_warnings("b", EMPTY_CELL)(d, s)),
     Constraint("converges_within_3_steps_a", "(a) converges in at most 3 assignment steps", _lloyd_converges("a", 3)),
     Constraint("converges_within_3_steps_b", "(b) converges in at most 3 assignment steps", _lloyd_converges("b", 3)),
     Constraint("b_converges_elsewhere", "the suggested initialization of (b) ends at other centres than (a)",
@@ -56,7 +58,7 @@ def _steps(s):
     Constraint("no_winner_ties", "no presentation has two neurons with the same largest output",
                lambda d, s: not any(st["tie"] for st in _steps(s))),
     Constraint("no_half_way_rounding", "no update lands half-way between two integers",
-               no_warnings("b", "half")),
+               no_warnings("b", HALF_WAY_ROUNDING)),
     Constraint("both_neurons_win", "each neuron wins at least once",
                lambda d, s: len({st["winner"] for st in _steps(s)}) == 2),
     Constraint("two_clusters", "the final weights split the points into two clusters",

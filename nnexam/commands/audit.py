@@ -12,8 +12,10 @@ from pathlib import Path
 
 import click
 
+from templates.render import need_output
+
 from ..audit import audit, load_key
-from ..audit_report import render_report
+from ..audit.document import render_report
 
 EXIT_FINDINGS = 1
 
@@ -34,8 +36,7 @@ def command(key: Path, fmt: str, output: Path | None) -> None:
       nnexam audit assignments/keys/mock_final.yaml
       nnexam audit assignments/keys/hw7.yaml --format json
     """
-    if fmt == "pdf" and output is None:
-        raise click.UsageError("--format pdf needs an output file: add -o FILE.pdf")
+    need_output(fmt, output)
     if not key.is_file():
         raise FileNotFoundError(2, "No such file", str(key))
     report = audit(load_key(key))

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 
 from solvers import solve as run_solver
+from templates.render import FORMATS, need_output, render_solution
 
 from ..inputs import load_params
-from ..render import FORMATS, render_solution
 
 
 @click.command("solve")
@@ -21,15 +21,14 @@ from ..render import FORMATS, render_solution
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write to this file instead of standard output (required for pdf).")
 def command(kind: str, params: str, fmt: str, output: Path | None) -> None:
-    """Solve one problem of KIND step by step (`nnexam kinds` lists the kinds; CATALOG.md their params).
+    """Solve one problem of KIND step by step (`nnexam kinds` lists the kinds, `nnexam kinds KIND` its params).
 
     \b
     Example:
       nnexam solve competitive --format text --params '{"points": [[0,1],[1,1]],
         "initial_weights": [[-1,2],[2,-1]], "learning_rate": 0.5, "epochs": 2}'
     """
-    if fmt == "pdf" and output is None:
-        raise click.UsageError("--format pdf needs an output file: add -o FILE.pdf")
+    need_output(fmt, output)
     solution = run_solver(kind, load_params(params))
     result = render_solution(solution, fmt, output)
     if isinstance(result, Path):

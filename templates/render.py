@@ -15,7 +15,7 @@ from typing import Any
 
 import jinja2
 
-from solvers.core import Solution, Step
+from solvers.core import Solution, Step, exact_field
 
 from . import figures
 from .mathprint import equation, escape, fmt, name_text, named
@@ -23,11 +23,17 @@ from .mathprint import equation, escape, fmt, name_text, named
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
 SUFFIX = {"typst": ".typ", "latex": ".tex", "text": ".txt"}
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent  # the jinja2 templates are package data next to this module
 
 
 class RenderError(Exception):
     """A document could not be produced (e.g. the Typst compiler refused the source)."""
+
+
+def need_output(fmt_name: str, output: Path | None) -> None:
+    """A PDF is only ever a file: refuse `pdf` without an output path, before any work is done."""
+    if fmt_name == "pdf" and output is None:
+        raise RenderError("--format pdf needs an output file: add -o FILE.pdf")
 
 
 def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bool = True) -> jinja2.Environment:
@@ -103,18 +109,17 @@ def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     }
 
 
-def answer_lines(answer: dict[str, Any], target: str) -> list[str]:
-    """The answer fields worth printing as math (records and exact duplicates are left to the steps)."""
+def answer_lines(solution: Solution, target: str) -> list[str]:
+    """The answer fields worth printing as math, exact values as the solver keeps them (`Solution.exact`);
+    records, and the JSON copies of exact values, are left to the steps."""
+    copies = {exact_field(name) for name in solution.exact}
     out = []
-    for key, value in answer.items():
-        if key.endswith("_exact") or isinstance(value, dict):
+    for key, value in solution.answer.items():
+        if key in copies or isinstance(value, dict):
             continue
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
             continue
-        if f"{key}_exact" in answer:
-            value = _exact_value(answer[f"{key}_exact"])
-        elif isinstance(value, str):
-            value = _expression_or_text(value)
+        value = solution.exact.get(key, value)
         if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
@@ -139,25 +144,6 @@ def _elide(value: Any) -> Any:
     return [*value[:ANSWER_ITEMS - 3], filler, *value[-2:]]
 
 
-def _exact_value(text: Any) -> Any:
-    """An exact answer string ("7/16", "(15 - sqrt(221))/2") back as a sympy number for printing."""
-    import sympy as sp
-
-    if isinstance(text, (list, tuple)):
-        return [_exact_value(t) for t in text]
-    return sp.sympify(text)
-
-
-def _expression_or_text(text: str) -> Any:
-    """Answer strings are expressions (CATALOG.md); print them as math, or as text if they don't parse."""
-    import sympy as sp
-
-    try:
-        return sp.sympify(text, locals={v: sp.Symbol(v, real=True) for v in ("x", "z")})
-    except (sp.SympifyError, TypeError, ValueError, SyntaxError):
-        return text
-
-
 def _symbol_name(field: str) -> str:
     """Answer field names are words ("final_centers"); keep them readable as a single word."""
     return field.replace("_", " ") if "_" in field else field
@@ -168,7 +154,7 @@ def solution_context(solution: Solution, target: str, sink: FigureSink, title: s
         "title": escape(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
         "kind": solution.kind,
         "steps": [step_context(s, target, sink) for s in solution.steps],
-        "answer": answer_lines(solution.answer, target),
+        "answer": answer_lines(solution, target),
         "warnings": [escape(w, target) for w in solution.warnings],
     }
 
@@ -199,9 +185,8 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
     text, typst, tex, pdf. Returns the text, or the written path for pdf (and for typst/tex with a
     figure folder next to `output`)."""
     target = TARGET_OF[fmt_name]
+    need_output(fmt_name, output)
     if fmt_name == "pdf":
-        if output is None:
-            raise RenderError("a PDF needs an output file: add -o FILE.pdf")
         with tempfile.TemporaryDirectory(prefix="nnexam-") as tmp:
             sink = FigureSink(Path(tmp))
             source = render_template(template, context_for(target, sink), target)
@@ -230,5 +215,5 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     )
 
 
-__all__ = ["FORMATS", "RenderError", "compile_typst", "render_document", "render_solution",
+__all__ = ["FORMATS", "RenderError", "compile_typst", "need_output", "render_document", "render_solution",
            "render_template", "solution_context", "step_context"]

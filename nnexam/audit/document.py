@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .audit import Report, Written, _json_value
-from .mathprint import escape
-from .render import render_document
+from solvers.core import to_json
+from templates.mathprint import escape
+from templates.render import render_document
+
+from ..comparison import Written
+from .report import Report
 
 SEVERITY_TEXT = {"slip": "slip in a step", "wrong_final": "wrong final answer",
                  "wrong_method": "wrong method"}
@@ -24,7 +27,7 @@ def _value(v: Any) -> str:
         return v
     if isinstance(v, float):
         return f"{v:.10g}"
-    return json.dumps(_json_value(v))
+    return json.dumps(to_json(v))
 
 
 def report_context(report: Report, target: str) -> dict[str, Any]:

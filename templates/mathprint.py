@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 from sympy.printing.conventions import split_super_sub
+from sympy.printing.latex import LatexPrinter as SympyLatexPrinter
 from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
@@ -226,12 +227,24 @@ def expr(e: sp.Basic, target: str) -> str:
     if target == "typst":
         return TypstPrinter().doprint(e)
     if target == "latex":
-        return sp.latex(e, symbol_names={s: name_text(s.name, "latex") for s in e.free_symbols
-                                         if isinstance(s, sp.Symbol)})
+        return LatexPrinter({"symbol_names": {s: name_text(s.name, "latex") for s in e.free_symbols
+                                              if isinstance(s, sp.Symbol)}}).doprint(e)
     return TextPrinter().doprint(e)
 
 
+class LatexPrinter(SympyLatexPrinter):
+    """sympy's LaTeX, and the written order of `Products`."""
+
+    def _print_Products(self, e):
+        return e.written(self._print, r" \cdot ")
+
+
 class TextPrinter(StrPrinter):
+    printmethod = None  # every value is printed by the methods below and StrPrinter's, none prints itself
+
+    def _print_Products(self, e):
+        return e.written(self._print, "*")
+
     def _print_Float(self, e):
         return float_text(float(e), "text")
 
@@ -245,7 +258,10 @@ class TextPrinter(StrPrinter):
 class TypstPrinter(StrPrinter):
     """sympy expressions as Typst math: implicit products, fractions, e^(...), sqrt, cases."""
 
-    printmethod = "_typst"
+    printmethod = None  # every value is printed by the methods below, none prints itself
+
+    def _print_Products(self, e):
+        return e.written(self._print, " dot ")
 
     def _paren(self, e, level):
         s = self._print(e)

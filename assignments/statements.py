@@ -1,0 +1,34 @@
+"""The text an assignment's templates make: a question's statement blocks and a part's written model answer.
+
+Both are jinja2 in the assignment's folder (see `assignments.markup`), rendered with a question's template
+context: `p` (each part's parameters), `ctx` (what the sampler adds for the statement), `seed`, and `ans`
+(each part's solver answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from .markup import environment
+
+
+def statements(folder: Path, template: str, context: dict[str, Any], blocks: Iterable[str],
+               target: str) -> dict[str, str]:
+    """The named blocks (`intro` and one per part id) of the statement template `template`, rendered."""
+    env = environment(folder, target)
+    compiled = env.get_template(template)
+    bound = compiled.new_context(context)
+    out = {}
+    for name in blocks:
+        block = compiled.blocks.get(name)
+        out[name] = "".join(block(bound)).strip() if block else ""
+    return out
+
+
+def model_answer(folder: Path, text: str | None, context: dict[str, Any], target: str) -> str:
+    """A part's written model answer (a jinja2 string of the assignment's data), rendered; "" without one."""
+    if not text:
+        return ""
+    return environment(folder, target).from_string(text).render(**context).strip()

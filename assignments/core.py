@@ -49,10 +49,11 @@ class CodeReferenceError(AssignmentError):
 
 
 def code_spec(ref: str, where: str = "") -> tuple[Any, Any]:
-    """The autograder's (StudentAssignment, StudentQuestion) for a reference `hw5/q1`: the one source of the
-    names, signatures and shapes students must submit (`autograder/otter/specs.py`)."""
-    from autograder.otter.specs import ASSIGNMENTS
+    """The (StudentAssignment, StudentQuestion) of a code reference `hw5/q1`: the one source of the names,
+    signatures and shapes students must submit (the assignment folder's `code.py`)."""
+    from .code import code_assignments
 
+    ASSIGNMENTS = code_assignments()
     name, _, qid = ref.partition("/")
     assignment = ASSIGNMENTS.get(name)
     question = next((q for q in assignment.questions if q.id == qid), None) if assignment else None

@@ -15,13 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from assignments.code import code_assignments
 from solvers.errors import NnexamError
 
 from .frames import MalformedResult, validate
 from .sandbox import InfrastructureError, Limits, RunResult, run_plan
 from .submission import Submission, read_submission
 
-ASSIGNMENTS = ("hw5", "hw6", "hw7")
+ASSIGNMENTS = tuple(code_assignments())  # the assignment folders with code questions
 REFERENCE_LOCK = threading.Lock()  # torch's global seed: reference runs happen one at a time
 
 

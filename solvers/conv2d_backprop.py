@@ -20,13 +20,17 @@ from typing import Any
 
 import numpy as np
 
-from . import _pointwise as pw
 from . import params as P
+from . import pointwise as pw
 from .conv2d import depth, factor_text, num_text, pair
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table, exact_field
 from .errors import ParamError
 from .numeric import exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+RELU_AT_ZERO = "relu_at_zero"
+MAX_POOL_TIE = "max_pool_tie"
 
 ACTIVATIONS = ("linear", "relu", "sigmoid", "tanh")
 SHOWN = 12  # entries written out as sums of products, per map
@@ -155,8 +159,10 @@ def solve(params: dict[str, Any]) -> Solution:
     if act == "relu":
         at_zero = [(o, i, j) for o in range(out) for i in range(out_h) for j in range(out_w) if v[o][i][j] == 0]
         if at_zero:
-            warnings.append(f"v = 0 at {len(at_zero)} position(s) (first: channel {at_zero[0][0]}, row "
-                            f"{at_zero[0][1]}, column {at_zero[0][2]}); relu'(0) is taken as 0, as PyTorch does")
+            warnings.append(SolverWarning(RELU_AT_ZERO,
+                                          f"v = 0 at {len(at_zero)} position(s) (first: channel {at_zero[0][0]}, "
+                                          f"row {at_zero[0][1]}, column {at_zero[0][2]}); relu'(0) is taken as 0, "
+                                          "as PyTorch does"))
     answer: dict[str, Any] = {"output": v, "output_shape": [out, out_h, out_w], "activated": a}
     ga = _zeros((out, out_h, out_w), zero)
     if r["pool"] is not None:
@@ -203,11 +209,13 @@ def solve(params: dict[str, Any]) -> Solution:
                            "the kernel); dL/dx is dL/dxpad without the padding.",
                       result={"dL/dx": gx}))
     answer.update(grad_activated=ga, grad_pre_activation=gpre, grad_kernel=gk, grad_bias=gb, grad_input=gx)
+    exact_values = {}
     if exact:
         for name in ("output", "activated", "pooled", "grad_activated", "grad_pre_activation", "grad_kernel",
                      "grad_bias", "grad_input"):
             if name in answer:
-                answer[f"{name}_exact"] = exact_str(answer[name])
+                exact_values[name] = answer[name]
+                answer[exact_field(name)] = exact_str(answer[name])
     for name in ("output", "activated", "pooled", "grad_activated", "grad_pre_activation", "grad_kernel", "grad_bias",
                  "grad_input"):
         if name in answer:
@@ -222,7 +230,7 @@ def solve(params: dict[str, Any]) -> Solution:
     if r["pool"] is not None:
         normalized["pool"] = {"kind": r["pool"]["kind"], "size": list(r["pool"]["size"]),
                               "stride": list(r["pool"]["stride"])}
-    return Solution("conv2d_backprop", normalized, steps, answer, warnings)
+    return Solution("conv2d_backprop", normalized, steps, answer, warnings, exact_values)
 
 
 def _pool(r: dict[str, Any], a: list, ga: list, steps: list[Step], warnings: list[str]):
@@ -259,8 +267,9 @@ def _pool(r: dict[str, Any], a: list, ga: list, steps: list[Step], warnings: lis
                 if len(rows) < SHOWN:
                     rows.append([o, f"({p}, {q})", ", ".join(num_text(val) for val in values), how, g])
     for o, p, q in ties:
-        warnings.append(f"max-pool tie in channel {o}, window ({p}, {q}): the gradient goes to the first maximum in "
-                        "row-major order, as torch does")
+        warnings.append(SolverWarning(MAX_POOL_TIE,
+                                      f"max-pool tie in channel {o}, window ({p}, {q}): the gradient goes to "
+                                      "the first maximum in row-major order, as torch does"))
     overlap = sh < ph or sw < pw_
     text = ("Max pooling keeps each window's largest value; backward, the window's upstream gradient goes to that "
             "position only (the others get 0)." if is_max else

@@ -6,7 +6,7 @@
 
 A transform that is not monotone on the support is refused (its density would sum several branches).
 A list `transform` (x1 = f1(z1..zd), ...) is the change of variables in d dimensions with the Jacobian
-determinant of the inverse map (see `solvers._joint_density`); a string keeps the 1-D form above.
+determinant of the inverse map (see `solvers.joint_density`); a string keeps the 1-D form above.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import _joint_density as joint
 from . import densities as dens
+from . import joint_density as joint
 from . import params as P
 from .core import Figure, Solution, Step, Sym
 from .densities import X, Z

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import _pointwise as pw
 from . import params as P
-from .core import Figure, Solution, Step, Sym, Table
+from . import pointwise as pw
+from .core import Figure, Solution, Step, Sym, Table, exact_field
 from .errors import ParamError
 from .numeric import exact_str
 from .registry import register
@@ -261,16 +261,17 @@ def solve(params: dict[str, Any]) -> Solution:
         "gradients": [pw.floats(rec["grad"]) for rec in records],
         "final": pw.floats(iterates[-1]),
     }
+    exact_values = {"iterates": iterates, "final": iterates[-1]} if run["exact"] else {}
     if run["exact"]:
-        answer["iterates_exact"] = [exact_str(p) for p in iterates]
-        answer["final_exact"] = answer["iterates_exact"][-1]
+        answer[exact_field("iterates")] = [exact_str(p) for p in iterates]
+        answer[exact_field("final")] = answer[exact_field("iterates")][-1]
     normalized: dict[str, Any] = {"params": r["start"], "optimizer": r["optimizer"]}
     if r["objective"] is None:
         normalized["gradients"] = r["gradients"]
     else:
         normalized.update(objective=str(r["objective"]), variables=[s.name for s in r["symbols"]], steps=r["steps"])
     normalized.update({k: v for k, v in r["h"].items()})
-    return Solution("optimizer_step", normalized, steps, answer, [])
+    return Solution("optimizer_step", normalized, steps, answer, [], exact_values)
 
 
 RULES = {

@@ -17,12 +17,15 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import _pointwise as pw
 from . import params as P
-from .core import Figure, Solution, Step, Sym
+from . import pointwise as pw
+from .core import Figure, Solution, SolverWarning, Step, Sym, exact_field
 from .errors import ParamError
 from .numeric import exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+REPEATED_EIGENVALUE = "repeated_eigenvalue"
 
 TIE = 1e-9
 SYMBOLIC_DIMENSION = 4  # the characteristic polynomial is written out up to this dimension
@@ -91,9 +94,10 @@ def solve(params: dict[str, Any]) -> Solution:
     scale = max(1.0, float(values[0]))
     repeated = [(i, i + 1) for i in range(d - 1) if values[i] - values[i + 1] <= TIE * scale]
     for i, j in repeated:
-        warnings.append(f"eigenvalues {i + 1} and {j + 1} are equal ({values[i]:.6g}): any unit vectors spanning "
-                        "their eigenspace are eigenvectors, so those eigenvectors (and projections) are one choice "
-                        "among many")
+        warnings.append(SolverWarning(REPEATED_EIGENVALUE,
+                                      f"eigenvalues {i + 1} and {j + 1} are equal ({values[i]:.6g}): any unit "
+                                      "vectors spanning their eigenspace are eigenvectors, so those eigenvectors "
+                                      "(and projections) are one choice among many"))
     Xc = np.array(pw.floats(centred))
     projections = Xc @ U_T[:k].T
     ratio = values[:k] / values.sum()
@@ -132,10 +136,12 @@ def solve(params: dict[str, Any]) -> Solution:
                       result={"projections": projections, "ratio": ratio}))
     answer: dict[str, Any] = {"mean": pw.floats(mu), "covariance": Cf.tolist(), "eigenvalues": values.tolist(),
                               "eigenvectors": U_T.tolist(), "projections": projections.tolist(),
-                              "explained_variance_ratio": ratio.tolist(), "mean_exact": exact_str(mu),
-                              "covariance_exact": exact_str(C)}
+                              "explained_variance_ratio": ratio.tolist(), exact_field("mean"): exact_str(mu),
+                              exact_field("covariance"): exact_str(C)}
+    exact = {"mean": mu, "covariance": C}
     if exact_values is not None:
-        answer["eigenvalues_exact"] = [str(v) for v in exact_values]
+        answer[exact_field("eigenvalues")] = [str(v) for v in exact_values]
+        exact["eigenvalues"] = exact_values
     if r["whiten"]:
         if values[k - 1] <= TIE * scale:
             raise ParamError("whiten", f"eigenvalue {k} is 0 (the data lie in a lower-dimensional subspace): "
@@ -154,4 +160,4 @@ def solve(params: dict[str, Any]) -> Solution:
                          "eigenvectors": U_T.tolist()},
             "The samples, their mean and the principal axes u_j drawn with length 2 sqrt(lambda_j).")))
     normalized = {"X": X, "components": k, "ddof": ddof, "whiten": r["whiten"]}
-    return Solution("pca", normalized, steps, answer, warnings)
+    return Solution("pca", normalized, steps, answer, warnings, exact)

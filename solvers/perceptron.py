@@ -19,13 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from . import _pointwise as pw
 from . import params as P
+from . import pointwise as pw
 from .conv2d import factor_text, num_text
-from .core import Figure, Solution, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table, exact_field
 from .errors import ParamError
 from .numeric import exact_str
 from .registry import register
+
+# warning codes (SolverWarning.code)
+NOT_CONVERGED = "not_converged"
+OUTPUT_AT_ZERO = "output_at_zero"
 
 MAX_EPOCHS = 1000
 MAX_PRESENTATIONS = 20_000
@@ -151,15 +155,17 @@ def solve(params: dict[str, Any]) -> Solution:
         steps.append(_figure_step(r, run))
     warnings = []
     if not run["converged"]:
-        warnings.append(f"no error-free epoch within {r['epochs']} epoch(s): the run did not converge"
+        warnings.append(SolverWarning(NOT_CONVERGED,
+                                      f"no error-free epoch within {r['epochs']} epoch(s): the run did not converge"
                         if r["stop"] or r["rule"] == "perceptron" else
-                        f"the last epoch still has errors: the run did not converge in {r['epochs']} epoch(s)")
+                        f"the last epoch still has errors: the run did not converge in {r['epochs']} epoch(s)"))
     zero_outputs = [rec for rec in run["records"] if r["rule"] == "perceptron" and rec["output"] == 0]
     if zero_outputs:
         first = zero_outputs[0]
-        warnings.append(f"v = 0 at {len(zero_outputs)} presentation(s) (first: epoch {first['epoch']}, point "
-                        f"{first['point_index']}): sign(0) = 0, so the error is the label itself and the update "
-                        "is half a full step")
+        warnings.append(SolverWarning(OUTPUT_AT_ZERO,
+                                      f"v = 0 at {len(zero_outputs)} presentation(s) (first: epoch "
+                                      f"{first['epoch']}, point {first['point_index']}): sign(0) = 0, so the "
+                                      "error is the label itself and the update is half a full step"))
     answer: dict[str, Any] = {
         "steps": [{"epoch": rec["epoch"], "point_index": rec["point_index"], "output": float(rec["output"]),
                    "error": float(rec["error"]), "weights": pw.floats(rec["weights"]), "bias": float(rec["bias"])}
@@ -168,9 +174,10 @@ def solve(params: dict[str, Any]) -> Solution:
         "errors_per_epoch": [float(e) if r["rule"] == "delta" else int(e) for e in run["errors_per_epoch"]],
         "converged": run["converged"], "epochs_run": run["epochs_run"],
     }
+    exact = {"final_weights": run["w"], "final_bias": run["b"]} if run["exact"] else {}
     if run["exact"]:
-        answer["final_weights_exact"] = exact_str(run["w"])
-        answer["final_bias_exact"] = str(run["b"])
+        answer[exact_field("final_weights")] = exact_str(run["w"])
+        answer[exact_field("final_bias")] = str(run["b"])
     normalized: dict[str, Any] = {"points": r["points"], "labels": r["labels"], "initial_weights": r["w"],
                                   "bias": r["b"], "learning_rate": r["eta"], "epochs": r["epochs"],
                                   "rule": r["rule"], "stop_when_no_errors": r["stop"]}
@@ -178,7 +185,7 @@ def solve(params: dict[str, Any]) -> Solution:
         normalized["activation"] = r["activation"]
         if r["activation"] == "sigmoid":
             normalized["slope"] = r["slope"]
-    return Solution("perceptron", normalized, steps, answer, warnings)
+    return Solution("perceptron", normalized, steps, answer, warnings, exact)
 
 
 def _rule_step(r: dict[str, Any]) -> Step:

@@ -203,7 +203,7 @@ def test_render_variant_by_seed_reproduces_its_key(tmp_path):
 
 
 def _spec_names(ref):
-    """The names students must define for an autograder question, read from its starter code (specs.py):
+    """The names students must define for an autograder question, read from its starter code (assignments/<hw>/code.py):
     top-level functions and classes, and the arguments of each (methods' too, self aside)."""
     from assignments.core import code_spec
 
@@ -223,7 +223,7 @@ def _spec_names(ref):
     ("hw7", {"KMeansNet", "Autoencoder", "enc_mode"}),
 ])
 def test_problem_set_shows_the_code_to_submit_without_leaks(name, expected, tmp_path):
-    """Each code part shows the file the autograder expects and the starter (signatures from specs.py)."""
+    """Each code part shows the file the autograder expects and the starter (signatures from the folder's code.py)."""
     a = loadable(name)
     variant = build(a)
     write(variant, tmp_path, "pdf", ("problems",))
@@ -231,7 +231,7 @@ def test_problem_set_shows_the_code_to_submit_without_leaks(name, expected, tmp_
     refs = {p.code for q in a.questions for p in q.parts if p.code}
     assert refs, f"{name} should have code parts"
     wanted = set().union(*(_spec_names(r) for r in refs))
-    assert expected <= wanted, f"specs.py no longer asks {name} for {sorted(expected - wanted)}"
+    assert expected <= wanted, f"code.py no longer asks {name} for {sorted(expected - wanted)}"
     missing = {n for n in wanted if not re.search(rf"\b{re.escape(n)}\b", text)}
     assert not missing, f"names the autograder calls are missing from {name}'s problems.pdf: {sorted(missing)}"
     assert text.count("Code to submit") >= len(refs) and f"{name}.py" in text and "NotImplementedError" in text
@@ -242,7 +242,7 @@ def test_problem_set_shows_the_code_to_submit_without_leaks(name, expected, tmp_
 
 def test_code_blocks_come_from_the_specs_wrapped_to_the_page():
     from assignments.documents import CODE_WIDTH, submission
-    from autograder.otter.specs import HW7_Q2
+    from assignments.hw7.code import HW7_Q2
 
     block = submission("hw7/q2", "latex", None)
     assert block["file"] == "hw7.py" and block["code"].startswith("\\begin{verbatim}\nimport torch")
@@ -250,7 +250,7 @@ def test_code_blocks_come_from_the_specs_wrapped_to_the_page():
     assert max(len(line) for line in lines) <= CODE_WIDTH < max(len(line) for line in HW7_Q2.split("\n"))
     body = "\n".join(lines[1:-1])
     ast.parse(body)  # still valid Python after wrapping
-    assert " ".join(body.split()).endswith(" ".join(HW7_Q2.split()))  # the same words as specs.py, only rewrapped
+    assert " ".join(body.split()).endswith(" ".join(HW7_Q2.split()))  # the same words as code.py, only rewrapped
     assert "(B, 794)" in body  # shapes are never split across lines
     later = submission("hw7/q2", "typst", "b")
     assert later["code"] == "" and later["see"] == "b"

@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from solvers import ParamError, solve
@@ -52,6 +52,8 @@ def test_random_layers_match_torch_autograd(data):
         final = ((ho - size) // stride + 1, (wo - size) // stride + 1)
     params["upstream"] = rng.normal(size=(out, *final)).round(1).tolist()
     sol = solve("conv2d_backprop", params)
+    # v exactly 0 (exact rationals) can be 1e-17 in torch's floats, where relu' is 1: relu'(0) is checked above
+    assume(not any(getattr(w, "code", "") == "relu_at_zero" for w in sol.warnings))
     for field, value in oracle(params).items():
         if field == "pool_routing" and sol.warnings:
             continue  # rounded inputs can tie; ties are checked above

@@ -94,6 +94,6 @@ def test_generate_pdfs_and_tex_for_a_few_variants(tmp_path):
     solutions = (tmp_path / "tex" / "variant-001" / "solutions.tex").read_text()
     assert r"\begin{document}" in solutions
     problems = (tmp_path / "tex" / "variant-001" / "problems.tex").read_text()
-    for tex in (problems, solutions):  # the code to submit, as verbatim starter code from autograder/otter/specs.py
+    for tex in (problems, solutions):  # the code to submit, as verbatim starter code from assignments/<hw>/code.py
         assert "Code to submit" in tex and r"\texttt{hw5.py}" in tex and r"\begin{verbatim}" in tex
         assert "def gradient_descent(eta, iterations):" in tex and "def sgd_epoch(X, Y, W, b, U, c, eta):" in tex

@@ -15,11 +15,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from assignments.code import code_assignments
 from autograder.otter import build, question_points
 from autograder.otter.material import starter_notebook, starter_py, write_student
 from autograder.otter.package import placeholder_test
 from autograder.otter.plugin import GRADE_TIMEOUT_S
-from autograder.otter.specs import ASSIGNMENTS
 from autograder.submission import notebook_submission
 from tests.patches import source, submission
 
@@ -49,24 +49,24 @@ def scores(results: dict) -> dict[str, float]:
     return {t["name"]: t["score"] for t in results["tests"] if "score" in t}
 
 
-@pytest.mark.parametrize("name", sorted(ASSIGNMENTS))
+@pytest.mark.parametrize("name", sorted(code_assignments()))
 def test_student_material_is_valid(name, tmp_path):
     paths = write_student(name, tmp_path)
     nbformat.validate(nbformat.read(paths["ipynb"], as_version=4))
     compile(paths["py"].read_text(), str(paths["py"]), "exec")
-    assert set(question_points(name)) == {q.id for q in ASSIGNMENTS[name].questions}
-    for q in ASSIGNMENTS[name].questions:
+    assert set(question_points(name)) == {q.id for q in code_assignments()[name].questions}
+    for q in code_assignments()[name].questions:
         namespace: dict = {}
         exec(compile(paths[q.id].read_text(), q.id, "exec"), namespace)  # the OK-format test file itself
         assert namespace["OK_FORMAT"] is True and namespace["test"]["name"] == q.id
         assert all(not case["hidden"] for case in namespace["test"]["suites"][0]["cases"])
     text = paths["py"].read_text()
-    assert "otter check" in text and all(q.starter.split("(")[0] in text for q in ASSIGNMENTS[name].questions)
+    assert "otter check" in text and all(q.starter.split("(")[0] in text for q in code_assignments()[name].questions)
     assert "references" not in text  # the student material names no grader internals
 
 
 def test_notebook_conversion_drops_otter_and_keeps_the_code():
-    nb = starter_notebook(ASSIGNMENTS["hw5"])
+    nb = starter_notebook(code_assignments()["hw5"])
     extra = "%matplotlib inline\n!pip install x\nif True:\n    grader.check('q1')"
     nb.cells.insert(1, nbformat.v4.new_code_cell(extra))
     script = notebook_submission(nbformat.writes(nb).encode(), "hw5.ipynb").source.decode()
@@ -74,7 +74,7 @@ def test_notebook_conversion_drops_otter_and_keeps_the_code():
     assert "otter" not in script.replace("otter check", "") and "%matplotlib" not in script and "!pip" not in script
     assert "get_ipython().system('pip install x')" in script  # a call the worker's shell answers with nothing
     assert "def backward(x, y, W, b, U, c):" in script and "    pass" in script
-    assert starter_py(ASSIGNMENTS["hw5"]).count("def ") == script.count("def ")
+    assert starter_py(code_assignments()["hw5"]).count("def ") == script.count("def ")
 
 
 def test_placeholder_test_never_passes_alone():
@@ -160,7 +160,7 @@ def test_submitted_otter_log_is_never_unpickled_and_kernel_forgery_fails(hw5_zip
 
 @pytest.mark.slow
 def test_a_notebook_submission_is_graded_like_its_script(hw5_zip, tmp_path):
-    nb = starter_notebook(ASSIGNMENTS["hw5"])
+    nb = starter_notebook(code_assignments()["hw5"])
     reference = source("hw5/reference_copy.py")
     starters = [c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError" in c.source]
     starters[0].source, starters[1].source = reference, "# (all in the cell above)"

@@ -1,8 +1,9 @@
-"""Code questions of each assignment: what to probe, how to grade, and the points (each module's POINTS).
+"""How each assignment's code questions are graded: what to probe and how to compare with the references.
 
-These specs belong to the autograder (the statements and keys of the assignments live in `assignments/`).
-Each module defines POINTS ({question id: {check name: points}}), QUESTIONS (objects with `id`, `title`,
-`plan() -> (probes, inputs)` and `grade(view) -> [(check name, fraction, message)]`) and LIMITS.
+The questions themselves (statement, starter code, public checks, the points of each check) live with the
+assignment, in `assignments/<name>/code.py`. Each module here defines POINTS (read from there: {question id:
+{check name: points}}), QUESTIONS (objects with `id`, `title`, `plan() -> (probes, inputs)` and
+`grade(view) -> [(check name, fraction, message)]`) and LIMITS.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from assignments.code import points
+
 from ..references import hw6 as ref
 from ..sandbox import Limits
 from .modules import module_question
 
-POINTS = {"q1": {"structure": 3, "output": 3, "gradients": 2, "training": 2}}
+POINTS = points("hw6")  # assignments/hw6/code.py allocates them
 LIMITS = Limits(cpu_s=60, wall_s=90)
 RUNS = [{"kwargs": {}, "seed": 1}]
 TRAIN = {"steps": 6, "batch": 8, "lr": 0.05, "loss": "ce", "seed": 11}

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from assignments.code import points
+
 from ..references import hw7 as ref
 from ..sandbox import Limits
 from .modules import module_question
 
-POINTS = {
-    "q1": {"structure": 2, "output": 4, "gradients": 2, "training": 2},
-    "q2": {"structure": 3, "embedding": 2, "reconstruction": 2, "generation": 1, "gradients": 1, "training": 1},
-}
+POINTS = points("hw7")  # assignments/hw7/code.py allocates them
 LIMITS = Limits(cpu_s=90, wall_s=120)
 KM_RUNS = [{"kwargs": {}, "seed": 1}]
 KM_TRAIN = {"steps": 6, "batch": 8, "lr": 4.5, "loss": "mse", "seed": 21}

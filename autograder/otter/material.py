@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nbformat
 
-from .specs import ASSIGNMENTS, StudentAssignment
+from assignments.code import StudentAssignment, code_assignments
 
 
 def ok_test(name: str, cases: list[tuple[str, str]], points: float | None = None, hidden: bool = False) -> str:
@@ -78,7 +78,7 @@ def starter_notebook(assignment: StudentAssignment) -> nbformat.NotebookNode:
 
 def write_student(name: str, folder: Path) -> dict[str, Path]:
     """Writes NAME.ipynb, NAME.py and tests/ into `folder`; returns their paths."""
-    assignment = ASSIGNMENTS[name]
+    assignment = code_assignments()[name]
     folder.mkdir(parents=True, exist_ok=True)
     py, ipynb = folder / f"{name}.py", folder / f"{name}.ipynb"
     py.write_text(starter_py(assignment))

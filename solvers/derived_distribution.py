@@ -106,7 +106,8 @@ def _solve_joint(params: dict[str, Any]) -> Solution:
     answer = {"density": str(change.density), "jacobian_determinant": str(change.determinant)}
     normalized = {"z_density": str(j.density), "z_support": [dens.support_json(lo, hi)[1] for lo, hi in j.support],
                   "transform": [str(fi) for fi in j.f]}
-    return Solution("derived_distribution", normalized, joint.steps(j, change), answer, [])
+    return Solution("derived_distribution", normalized, joint.steps(j, change), answer, [],
+                    {"density": change.density, "jacobian_determinant": change.determinant})
 
 
 def _range(d: dens.Density) -> tuple[float, float]:

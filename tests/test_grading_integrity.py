@@ -549,7 +549,8 @@ def test_bad_files_and_options_get_one_line(tmp_path):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     for args in (["solve", "lloyd", "--params", "latin1.json"], ["solve", "lloyd", "--params", "pipe.json"],
                  ["grade", "hw5", "pipe.py"], ["render", "mock-final", "--seed", "-5"],
-                 ["generate", "mock-final", "--seed", "-5", "--keys-only"], ["grade", "hw5", "x.py", "-j", "0"]):
+                 ["generate", "mock-final", "--seed", "-5", "--keys-only"], ["grade", "hw5", "x.py", "-j", "0"],
+                 ["audit", "latin1.json"], ["audit", "pipe.json"]):
         done = subprocess.run([sys.executable, "-m", "nnexam.cli", *args], cwd=tmp_path, capture_output=True,
                               text=True, timeout=120, env=env)
         assert done.returncode == 2, (args, done.stderr)

@@ -17,6 +17,7 @@ import yaml
 from solvers.errors import NnexamError
 
 from ..comparison import Written, unreadable
+from ..inputs import read_text
 from .checks import CHECKS
 
 CLAIM_FIELDS = ("path", "value", "terms", "final", "method", "step", "note", "bind", "functions", "tolerance",
@@ -98,7 +99,7 @@ def load_key(path: str | Path) -> Key:
     """Read and check the structure of a key file (claim paths are checked against the answers later)."""
     path = Path(path)
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=KeyLoader)  # noqa: S506 (a SafeLoader)
+        data = yaml.load(read_text(path, "key"), Loader=KeyLoader)  # noqa: S506 (a SafeLoader)
     except AliasRefused as exc:
         raise KeyFormatError(str(path), str(exc)) from exc
     except yaml.YAMLError as exc:

@@ -19,7 +19,7 @@ from assignments import build, check_constraints, load, names, variant_seed, wri
 from assignments.core import MissingKindError, check_kinds
 from assignments.sampling import Constraint, Sampler, SamplerError, draw_question
 
-ASSIGNMENTS = ["mock-final", "hw5", "hw6", "hw7"]
+ASSIGNMENTS = ["mock-final", "hw5", "hw6", "hw7", "practice"]
 
 
 def loadable(name):
@@ -75,6 +75,29 @@ def test_mock_final_holds_the_seven_questions_with_the_seed_points():
     assert "Hebbian" in written[(2, "a")]
     assert {"lloyd", "competitive", "conv1x1_backprop", "elbo_gaussian", "gan_discriminator", "gan_generator",
             "rnn", "attention"} == set(a.kinds())
+
+
+def test_practice_set_has_one_question_per_new_kind():
+    a = load("practice")
+    assert a.title == "Lectures 7-25 practice set" and len(a.questions) == 11
+    params = {(q.id, p.id): p.params for q in a.questions for p in q.parts}
+    assert {"conv2d_backprop", "perceptron", "transformer_block", "bptt", "optimizer_step", "batchnorm", "pca",
+            "gmm_em", "backprop", "derived_distribution"} == set(a.kinds())
+    assert params[("q1", "a")]["pool"]["kind"] == "max"
+    assert {params[("q2", "a")].get("rule", "perceptron"), params[("q3", "a")]["rule"]} == {"perceptron", "delta"}
+    assert {params[("q6", "a")]["optimizer"], params[("q6", "b")]["optimizer"]} == {"momentum", "adam"}
+    assert params[("q10", "a")]["weight_decay"] > 0 and len(params[("q10", "a")]["batch"]) > 1
+    assert len(params[("q11", "a")]["transform"]) == 2
+    assert all(p.points > 0 for q in a.questions for p in q.parts)
+
+
+def test_render_practice_writes_problems_and_solutions(tmp_path):
+    out = run("render", "practice", "-o", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    problems = "".join(page.extract_text() for page in PdfReader(tmp_path / "problems.pdf").pages)
+    solutions = "".join(page.extract_text() for page in PdfReader(tmp_path / "solutions.pdf").pages)
+    assert problems.count("Question") == 11 and "Worked solution" not in problems
+    assert "Worked solution" in solutions and "Question 11" in solutions
 
 
 def test_unknown_assignment_is_one_line_exit_2():

@@ -312,3 +312,23 @@ def test_a_variant_says_the_autograder_keeps_the_original_interface():
         ctx = document_context(build(a, seed), "typst", FigureSink(None), False)
         first = ctx["questions"][0]["parts"][1]["submit"]
         assert first["file"] == "hw5.py" and first["fixed"] is fixed and "def gradient_descent" in first["code"]
+
+
+def test_practice_constraints_refuse_ties_non_convergence_and_repeated_eigenvalues():
+    from assignments.practice import samplers as practice
+
+    def failures(smp, kind, params, parts=("a",)):
+        draw = {pid: params for pid in parts}
+        return smp.failures(draw, {pid: solvers.solve(kind, params) for pid in parts})
+
+    tie = {"input": [[1, 1, 0], [0, 0, 0], [0, 0, 0]], "kernel": [[1]], "bias": [0.5], "activation": "relu",
+           "pool": {"kind": "max", "size": 2, "stride": 1}, "upstream": [[[1, 1], [1, 1]]]}
+    assert "no_max_pool_ties" in failures(practice.conv_max_pool, "conv2d_backprop", tie, ("a", "b"))
+    xor = {"points": [[1, 1], [-1, -1], [1, -1], [-1, 1]], "labels": [1, 1, -1, -1], "initial_weights": [1, 0],
+           "learning_rate": 1, "epochs": 5}
+    assert "converges_within_epochs" in failures(practice.separable_perceptron, "perceptron", xor)
+    square = {"X": [[1, 0], [-1, 0], [0, 1], [0, -1]], "whiten": True}
+    assert "distinct_eigenvalues" in failures(practice.pca_whitening, "pca", square)
+    far = {"points": [[-3], [-2], [-1], [4], [5]], "initial_means": [[-2], [4]], "initial_covariances": [[[1]], [[1]]],
+           "initial_weights": [0.5, 0.5], "iterations": 1}
+    assert "responsibilities_not_degenerate" in failures(practice.gmm_one_dimension, "gmm_em", far)

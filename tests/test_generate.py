@@ -97,3 +97,21 @@ def test_generate_pdfs_and_tex_for_a_few_variants(tmp_path):
     for tex in (problems, solutions):  # the code to submit, as verbatim starter code from assignments/<hw>/code.py
         assert "Code to submit" in tex and r"\texttt{hw5.py}" in tex and r"\begin{verbatim}" in tex
         assert "def gradient_descent(eta, iterations):" in tex and "def sgd_epoch(X, Y, W, b, U, c, eta):" in tex
+
+
+def test_practice_variants_agree_with_the_solvers_and_hold_every_named_constraint(tmp_path):
+    out = run("generate", "practice", "--variants", "10", "--seed", "15", "--keys-only", "-o", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    index = json.loads((tmp_path / "variants.json").read_text())
+    spec = load("practice")
+    assert all(q.sampler is not None and q.sampler.constraints for q in spec.questions)
+    for entry in index["variants"]:
+        key = json.loads((tmp_path / entry["folder"] / "key.json").read_text())
+        for q in key["questions"]:
+            for p in q["parts"]:
+                expected = json.loads(fresh(p["kind"], json.dumps(p["params"], sort_keys=True)))
+                assert_same(p["answer"], expected, f"{entry['folder']}/{q['id']}({p['id']})")
+        variant = build(spec, key["seed"])
+        assert json.dumps(variant.key()["questions"], sort_keys=True) == json.dumps(key["questions"], sort_keys=True)
+        failures = check_constraints(variant)
+        assert set(failures) == {q.id for q in spec.questions} and not any(failures.values()), failures

@@ -13,6 +13,7 @@ from .core import (
     build,
     check_constraints,
     check_kinds,
+    distinct_batch,
     load,
     names,
     variant_seed,
@@ -22,5 +23,5 @@ from .sampling import Constraint, Sampler, SamplerError, sampler
 
 __all__ = [
     "Assignment", "AssignmentError", "Constraint", "MissingKindError", "Sampler", "SamplerError", "Variant",
-    "build", "check_constraints", "check_kinds", "load", "names", "sampler", "variant_seed", "write",
+    "build", "check_constraints", "check_kinds", "distinct_batch", "load", "names", "sampler", "variant_seed", "write",
 ]

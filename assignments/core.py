@@ -6,9 +6,11 @@ jinja2 block per part plus `intro`), points per part, and per part any of: a pro
 autograder question id. A question may name a `sampler` (in the folder's `samplers.py`) that draws
 fresh parameters for its parts.
 
-A variant is a pure function of (assignment, seed): `build(assignment, None)` is the assignment exactly as
-written (the original exam); `build(assignment, seed)` draws every sampled question from
-`numpy.random.default_rng([seed, question_number])`.
+A variant is a pure function of (assignment, seed, redraws): `build(assignment, None)` is the assignment exactly
+as written (the original exam); `build(assignment, seed)` draws every sampled question from
+`numpy.random.default_rng([seed, question_number])`; `redraws={"q1": 2}` passes over question q1's first two
+draws that meet its constraints. `distinct_batch` builds a batch of variants, redrawing a question whose numbers
+an earlier variant of the batch already has.
 """
 
 from __future__ import annotations
@@ -145,6 +147,7 @@ class Variant:
     seed: int | None
     questions: list[Question]
     student: dict[str, str] | None = None
+    redraws: dict[str, int] = field(default_factory=dict)
 
     def key(self) -> dict[str, Any]:
         """The answer key: `{"assignment", "seed", "questions": [{"id", "points", "parts": [...]}]}`; each
@@ -169,6 +172,8 @@ class Variant:
         key: dict[str, Any] = {"assignment": self.assignment.name, "seed": self.seed, "questions": questions}
         if self.student:
             key["student"] = self.student
+        if self.redraws:
+            key["redraws"] = dict(self.redraws)
         return key
 
 
@@ -251,9 +256,15 @@ def variant_seed(base_seed: int, label: int | str) -> int:
     return int(digest[:12], 16)
 
 
-def build(assignment: Assignment, seed: int | None = None, student: dict[str, str] | None = None) -> Variant:
-    """Solve every part of the assignment (seed None) or of its variant `seed`."""
+def build(assignment: Assignment, seed: int | None = None, student: dict[str, str] | None = None,
+          redraws: dict[str, int] | None = None) -> Variant:
+    """Solve every part of the assignment (seed None) or of its variant `seed`, each question `q` drawn
+    `redraws[q]` times more than the first (see the module's docstring)."""
     check_kinds(assignment)
+    redraws = {qid: int(n) for qid, n in (redraws or {}).items() if n}
+    unknown = sorted(set(redraws) - {q.id for q in assignment.questions if q.sampler is not None})
+    if unknown:
+        raise AssignmentError(f"{assignment.name}: redraws name no sampled question: {', '.join(unknown)}")
     questions = []
     for q in assignment.questions:
         fixed = {p.id: copy.deepcopy(p.params) for p in q.parts if p.kind}
@@ -261,7 +272,8 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
         if seed is not None and q.sampler is not None:
             rng = np.random.default_rng([int(seed), q.number])
             try:
-                draw, solutions, _ = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d, wrap=False))
+                draw, solutions, _ = draw_question(q.sampler, rng, lambda d, q=q: _solve_parts(q, d, wrap=False),
+                                                   skip=redraws.get(q.id, 0))
             except SamplerError as exc:
                 raise SamplerError(f"{assignment.name} question {q.number}: {exc}") from exc
             context = dict(draw.get(CONTEXT, {}))
@@ -271,7 +283,40 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
             solutions = _solve_parts(q, params)
         parts = [Part(p, params.get(p.id), solutions.get(p.id)) for p in q.parts]
         questions.append(Question(q, parts, context))
-    return Variant(assignment, seed, questions, student)
+    return Variant(assignment, seed, questions, student, redraws)
+
+
+MAX_REDRAWS = 40
+
+
+def distinct_batch(assignment: Assignment, jobs: list[tuple[int, dict[str, str] | None]],
+                   max_redraws: int = MAX_REDRAWS) -> tuple[list[Variant], dict[str, int]]:
+    """The variants of `jobs` (seed, student), in order, each sampled question redrawn (up to `max_redraws`
+    times) while its parameters equal those of an earlier variant of the batch. Returns the variants and, for
+    each question whose sampler ran out of new numbers, how many distinct draws the batch has of it."""
+    seen: dict[str, set[str]] = {q.id: set() for q in assignment.questions if q.sampler is not None}
+    exhausted: set[str] = set()
+    variants = []
+    for seed, student in jobs:
+        redraws: dict[str, int] = {}
+        variant = build(assignment, seed, student)
+        while repeats := [q.id for q in variant.questions if q.id in seen and q.id not in exhausted
+                          and _draw_json(q) in seen[q.id]]:
+            for qid in repeats:
+                redraws[qid] = redraws.get(qid, 0) + 1
+                if redraws[qid] > max_redraws:
+                    exhausted.add(qid)
+                    del redraws[qid]
+            variant = build(assignment, seed, student, redraws)
+        for q in variant.questions:
+            if q.id in seen:
+                seen[q.id].add(_draw_json(q))
+        variants.append(variant)
+    return variants, {qid: len(seen[qid]) for qid in sorted(exhausted)}
+
+
+def _draw_json(q: Question) -> str:
+    return json.dumps(to_json(q.draw()), sort_keys=True)
 
 
 def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> dict[str, Solution]:

@@ -71,11 +71,12 @@ def samplers_of(module: Any) -> dict[str, Sampler]:
 
 
 def draw_question(smp: Sampler, rng: np.random.Generator, solve_parts: Callable[[dict[str, Any]], dict[str, Any]],
-                  max_attempts: int = MAX_ATTEMPTS) -> tuple[dict[str, Any], dict[str, Any], int]:
-    """Draw until every constraint of `smp` holds. `solve_parts(draw) -> {part_id: Solution}`.
+                  max_attempts: int = MAX_ATTEMPTS, skip: int = 0) -> tuple[dict[str, Any], dict[str, Any], int]:
+    """Draw until every constraint of `smp` holds, passing over the first `skip` draws that hold them (a
+    redrawn question: `skip` is its number of redraws). `solve_parts(draw) -> {part_id: Solution}`.
     Returns (draw, solutions, attempts used)."""
     failed: Counter[str] = Counter()
-    for attempt in range(1, max_attempts + 1):
+    for attempt in range(1, max_attempts * (skip + 1) + 1):
         draw = smp.draw(rng)
         try:
             solutions = solve_parts(draw)
@@ -83,11 +84,13 @@ def draw_question(smp: Sampler, rng: np.random.Generator, solve_parts: Callable[
             failed[f"solver_accepts ({exc.field or 'params'})"] += 1
             continue
         bad = smp.failures(draw, solutions)
-        if not bad:
+        if not bad and skip == 0:
             return draw, solutions, attempt
+        if not bad:
+            skip -= 1
         failed.update(bad)
     worst = ", ".join(f"{name} ({count}x)" for name, count in failed.most_common(3))
-    raise SamplerError(f"sampler {smp.name!r}: no draw met its constraints in {max_attempts} attempts; "
+    raise SamplerError(f"sampler {smp.name!r}: no draw met its constraints in {attempt} attempts; "
                        f"failing most often: {worst}")
 
 

@@ -19,7 +19,7 @@ from assignments import build, check_constraints, load, names, variant_seed, wri
 from assignments.core import MissingKindError, check_kinds
 from assignments.sampling import Constraint, Sampler, SamplerError, draw_question
 
-ASSIGNMENTS = ["mock-final", "hw5", "hw6", "hw7"]
+ASSIGNMENTS = ["mock-final", "hw5", "hw6", "hw7", "practice"]
 
 
 def loadable(name):
@@ -75,6 +75,29 @@ def test_mock_final_holds_the_seven_questions_with_the_seed_points():
     assert "Hebbian" in written[(2, "a")]
     assert {"lloyd", "competitive", "conv1x1_backprop", "elbo_gaussian", "gan_discriminator", "gan_generator",
             "rnn", "attention"} == set(a.kinds())
+
+
+def test_practice_set_has_one_question_per_new_kind():
+    a = load("practice")
+    assert a.title == "Lectures 7-25 practice set" and len(a.questions) == 11
+    params = {(q.id, p.id): p.params for q in a.questions for p in q.parts}
+    assert {"conv2d_backprop", "perceptron", "transformer_block", "bptt", "optimizer_step", "batchnorm", "pca",
+            "gmm_em", "backprop", "derived_distribution"} == set(a.kinds())
+    assert params[("q1", "a")]["pool"]["kind"] == "max"
+    assert {params[("q2", "a")].get("rule", "perceptron"), params[("q3", "a")]["rule"]} == {"perceptron", "delta"}
+    assert {params[("q6", "a")]["optimizer"], params[("q6", "b")]["optimizer"]} == {"momentum", "adam"}
+    assert params[("q10", "a")]["weight_decay"] > 0 and len(params[("q10", "a")]["batch"]) > 1
+    assert len(params[("q11", "a")]["transform"]) == 2
+    assert all(p.points > 0 for q in a.questions for p in q.parts)
+
+
+def test_render_practice_writes_problems_and_solutions(tmp_path):
+    out = run("render", "practice", "-o", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    problems = "".join(page.extract_text() for page in PdfReader(tmp_path / "problems.pdf").pages)
+    solutions = "".join(page.extract_text() for page in PdfReader(tmp_path / "solutions.pdf").pages)
+    assert problems.count("Question") == 11 and "Worked solution" not in problems
+    assert "Worked solution" in solutions and "Question 11" in solutions
 
 
 def test_unknown_assignment_is_one_line_exit_2():
@@ -289,3 +312,23 @@ def test_a_variant_says_the_autograder_keeps_the_original_interface():
         ctx = document_context(build(a, seed), "typst", FigureSink(None), False)
         first = ctx["questions"][0]["parts"][1]["submit"]
         assert first["file"] == "hw5.py" and first["fixed"] is fixed and "def gradient_descent" in first["code"]
+
+
+def test_practice_constraints_refuse_ties_non_convergence_and_repeated_eigenvalues():
+    from assignments.practice import samplers as practice
+
+    def failures(smp, kind, params, parts=("a",)):
+        draw = {pid: params for pid in parts}
+        return smp.failures(draw, {pid: solvers.solve(kind, params) for pid in parts})
+
+    tie = {"input": [[1, 1, 0], [0, 0, 0], [0, 0, 0]], "kernel": [[1]], "bias": [0.5], "activation": "relu",
+           "pool": {"kind": "max", "size": 2, "stride": 1}, "upstream": [[[1, 1], [1, 1]]]}
+    assert "no_max_pool_ties" in failures(practice.conv_max_pool, "conv2d_backprop", tie, ("a", "b"))
+    xor = {"points": [[1, 1], [-1, -1], [1, -1], [-1, 1]], "labels": [1, 1, -1, -1], "initial_weights": [1, 0],
+           "learning_rate": 1, "epochs": 5}
+    assert "converges_within_epochs" in failures(practice.separable_perceptron, "perceptron", xor)
+    square = {"X": [[1, 0], [-1, 0], [0, 1], [0, -1]], "whiten": True}
+    assert "distinct_eigenvalues" in failures(practice.pca_whitening, "pca", square)
+    far = {"points": [[-3], [-2], [-1], [4], [5]], "initial_means": [[-2], [4]], "initial_covariances": [[[1]], [[1]]],
+           "initial_weights": [0.5, 0.5], "iterations": 1}
+    assert "responsibilities_not_degenerate" in failures(practice.gmm_one_dimension, "gmm_em", far)

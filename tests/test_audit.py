@@ -30,6 +30,9 @@ EXPECTED = {
         ("lecture-relu", "pre_activations[1][0]", "slip"),  # -1 for -11
         ("lecture-relu", "output[0]", "slip"),            # 1/(1+e^-1) written for sigma(-1)
         ("lecture-relu", "output[0]", "wrong_final"),     # 0.000051 for sigma(-11) = 1.67e-5
+        ("lecture-8-quartic", "iterates[2]", "wrong_final"),   # w(2) = 3/16 for 7/16
+        ("lecture-12-convolution", "output[0][1]", "slip"),    # 4 for 2 + 0 + 0 + 4 = 6
+        ("lecture-19-minus-log", "support", "wrong_final"),    # x < 0 for [0, oo)
     },
     "hw5.yaml": {
         ("Q2a", "derivative", "wrong_final"),     # 3 phi (1 - phi) for slope 5
@@ -68,6 +71,12 @@ def test_correct_values_and_where_the_key_parts(reports):
     assert final.correct == pytest.approx(1 / (1 + 2.718281828459045 ** 11))
     assert final.parts_at == "pre_activations[1][0]"
     assert by[("study-321", "activations[0][0]", "slip")].correct == pytest.approx(0.6456563, abs=1e-7)
+    # lecture 8: w(2) = 1/2 - (1/8) 4 (1/2)^3 by hand; lecture 12: the sum of products written out;
+    # lecture 19: z = e^-x lies in (0, 1] exactly for x >= 0
+    assert by[("lecture-8-quartic", "iterates[2]", "wrong_final")].correct == pytest.approx(0.5 - 0.125 * 4 * 0.5 ** 3)
+    assert by[("lecture-12-convolution", "output[0][1]", "slip")].correct == 2 * 1 + 0 * (-1) + (-1) * 0 + 2 * 2
+    support = by[("lecture-19-minus-log", "support", "wrong_final")].correct
+    assert float(support[0]) == 0 and float(support[1]) == float("inf")
     hw7 = {(f.question, f.claim): f for f in reports["hw7.yaml"].findings}
     assert hw7[("Q1a-torch", "alpha")].correct == pytest.approx(4.5 / (5 * 784), rel=1e-6)
     assert hw7[("Q2-generation", "noise_variance")].correct == pytest.approx(4.0, abs=0.08)
@@ -169,7 +178,7 @@ def test_cli_json_exit_status_and_pdf(tmp_path):
     assert out.returncode == 1, out.stderr
     data = json.loads(out.stdout)
     assert set(data) >= {"key", "claims_checked", "findings"}
-    assert data["claims_checked"] == 11
+    assert data["claims_checked"] == 19
     first = data["findings"][0]
     assert set(first) >= {"question", "claim", "claimed", "correct", "severity", "explanation"}
     assert first["claimed"] == 0.645 and isinstance(first["correct"], float)

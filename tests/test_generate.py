@@ -97,3 +97,53 @@ def test_generate_pdfs_and_tex_for_a_few_variants(tmp_path):
     for tex in (problems, solutions):  # the code to submit, as verbatim starter code from assignments/<hw>/code.py
         assert "Code to submit" in tex and r"\texttt{hw5.py}" in tex and r"\begin{verbatim}" in tex
         assert "def gradient_descent(eta, iterations):" in tex and "def sgd_epoch(X, Y, W, b, U, c, eta):" in tex
+
+
+def test_practice_variants_agree_with_the_solvers_and_hold_every_named_constraint(tmp_path):
+    out = run("generate", "practice", "--variants", "10", "--seed", "15", "--keys-only", "-o", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    index = json.loads((tmp_path / "variants.json").read_text())
+    spec = load("practice")
+    assert all(q.sampler is not None and q.sampler.constraints for q in spec.questions)
+    for entry in index["variants"]:
+        key = json.loads((tmp_path / entry["folder"] / "key.json").read_text())
+        for q in key["questions"]:
+            for p in q["parts"]:
+                expected = json.loads(fresh(p["kind"], json.dumps(p["params"], sort_keys=True)))
+                assert_same(p["answer"], expected, f"{entry['folder']}/{q['id']}({p['id']})")
+        variant = build(spec, key["seed"])
+        assert json.dumps(variant.key()["questions"], sort_keys=True) == json.dumps(key["questions"], sort_keys=True)
+        failures = check_constraints(variant)
+        assert set(failures) == {q.id for q in spec.questions} and not any(failures.values()), failures
+
+
+def test_a_batch_redraws_repeated_numbers_and_reports_a_sampler_too_small(tmp_path):
+    out = run("generate", "mock-final", "--variants", "20", "--seed", "0", "--keys-only", "-o", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    small = [line for line in out.stderr.splitlines() if "fewer distinct draws" in line]
+    assert len(small) == 1 and "q5 (6 distinct)" in small[0], out.stderr  # gan_density has six densities
+    index = json.loads((tmp_path / "variants.json").read_text())
+    keys = [json.loads((tmp_path / e["folder"] / "key.json").read_text()) for e in index["variants"]]
+    for qid in ("q1", "q2", "q3", "q4", "q6", "q7"):
+        draws = [json.dumps([p["params"] for p in q["parts"] if p["kind"]], sort_keys=True)
+                 for key in keys for q in key["questions"] if q["id"] == qid]
+        assert len(set(draws)) == 20, qid
+    redrawn = [(e, k) for e, k in zip(index["variants"], keys, strict=True) if k.get("redraws")]
+    assert redrawn, "seed 0 repeats some numbers within 20 variants; the batch must redraw them"
+    spec = load("mock-final")
+    for entry, key in redrawn:
+        assert entry["redraws"] == key["redraws"]
+        assert build(spec, key["seed"], redraws=key["redraws"]).key() == key
+    entry, key = redrawn[0]
+    flag = ",".join(f"{q}={n}" for q, n in key["redraws"].items())
+    again = run("render", "mock-final", "--seed", str(key["seed"]), "--redraws", flag, "-o", str(tmp_path / "again"))
+    assert again.returncode == 0, again.stderr
+    assert json.loads((tmp_path / "again" / "key.json").read_text())["questions"] == key["questions"]
+
+
+@pytest.mark.parametrize("flag", ["q1", "q1=x", "q99=1"])
+def test_bad_redraws_are_one_line_exit_2(flag, tmp_path):
+    out = run("render", "mock-final", "--seed", "3", "--redraws", flag, "-o", str(tmp_path))
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+    assert not (tmp_path / "key.json").exists()

@@ -26,6 +26,15 @@ WARNING_CASES = [
                    "edges": [[0, 1], [1, 0]]}, "isolated_node"),
     ("backprop", {"x": [1], "layers": [{"W": [[1]], "activation": "step"}], "target": [1], "loss": "se"},
      "no_gradient_flow"),
+    ("conv2d_backprop", {"input": [[1, 1], [0, 0]], "kernel": [[1]], "pool": {"kind": "max", "size": 2},
+                         "upstream": [[[1]]]}, "max_pool_tie"),
+    ("conv2d_backprop", {"input": [[0, 1]], "kernel": [[1]], "activation": "relu", "upstream": [[[1, 1]]]},
+     "relu_at_zero"),
+    ("perceptron", {"points": [[1, 1], [1, -1], [-1, 1], [-1, -1]], "labels": [1, -1, -1, -1],
+                    "initial_weights": [0, 0], "learning_rate": 0.5, "epochs": 1}, "not_converged"),
+    ("perceptron", {"points": [[1, 1], [1, -1], [-1, 1], [-1, -1]], "labels": [1, -1, -1, -1],
+                    "initial_weights": [0, 0], "learning_rate": 0.5, "epochs": 1}, "output_at_zero"),
+    ("pca", {"X": [[1, 0], [-1, 0], [0, 1], [0, -1]]}, "repeated_eigenvalue"),
 ]
 
 

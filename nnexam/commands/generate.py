@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assignments import build, load, variant_seed, write
+from assignments import distinct_batch, load, variant_seed, write
 from assignments.roster import folder_name, read_roster
 
 
@@ -32,8 +32,9 @@ from assignments.roster import folder_name, read_roster
 def command(assignment: str, variants: int, seed: int, roster: Path | None, outdir: Path | None, fmt: str,
             keys_only: bool, no_solutions: bool) -> None:
     """Write randomized variants of ASSIGNMENT, each in its own folder with problems, solutions and key.json,
-    plus variants.json (which seed made which variant). A variant is a pure function of (assignment, seed):
-    `nnexam render ASSIGNMENT --seed <its seed>` reproduces one alone.
+    plus variants.json (which seed made which variant). A question whose numbers an earlier variant of the batch
+    already has is redrawn while its sampler has new ones (one line on stderr names a sampler that runs out); the
+    redraws are recorded, and `nnexam render ASSIGNMENT --seed <its seed> [--redraws q1=2]` reproduces a variant.
 
     \b
     Examples:
@@ -53,16 +54,22 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
     manifest = []
     console = Console(stderr=True)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs])
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"{spec.name} variants", total=len(jobs))
-        for folder, vseed, student in jobs:
-            variant = build(spec, vseed, student)
+        for (folder, vseed, student), variant in zip(jobs, built, strict=True):
             write(variant, outdir / folder, fmt, documents)
-            entry = {"folder": folder, "seed": vseed}
+            entry: dict = {"folder": folder, "seed": vseed}
             if student:
                 entry["student"] = student
+            if variant.redraws:
+                entry["redraws"] = variant.redraws
             manifest.append(entry)
             progress.advance(task)
     (outdir / "variants.json").write_text(json.dumps(
         {"assignment": spec.name, "base_seed": seed, "variants": manifest}, indent=2) + "\n", encoding="utf-8")
+    if exhausted:
+        click.echo(f"{spec.name}: the samplers allow fewer distinct draws than {len(jobs)} variants, so some "
+                   "variants share numbers: " + ", ".join(f"{qid} ({n} distinct)" for qid, n in exhausted.items()),
+                   err=True)
     click.echo(f"{spec.name}: wrote {len(jobs)} variant(s) to {outdir}/ (index: {outdir / 'variants.json'})")

@@ -30,10 +30,27 @@ Examples:
               help="Render the variant with this seed instead of the original (the seed in a variant's key.json).")
 @click.option("--format", "-f", "fmt", type=click.Choice(["pdf", "tex"]), default="pdf", show_default=True,
               help="pdf compiles with Typst; tex writes LaTeX sources (and the figures) instead.")
-def command(assignment: str, outdir: Path | None, seed: int | None, fmt: str) -> None:
+@click.option("--redraws", default="", metavar="Q=N,...",
+              help="With --seed: draw question Q N times more, as `generate` did for a variant whose numbers repeated "
+                   "an earlier one's (the redraws in its key.json), e.g. q1=2,q5=1.")
+def command(assignment: str, outdir: Path | None, seed: int | None, fmt: str, redraws: str) -> None:
     spec = load(assignment)
     outdir = outdir if outdir is not None else Path("out") / spec.name
-    variant = build(spec, seed)
+    counts = _redraws(redraws)
+    if counts and seed is None:
+        raise click.BadParameter("--redraws needs --seed (the original has no sampled draws)", param_hint="--redraws")
+    variant = build(spec, seed, redraws=counts)
     written = write(variant, outdir, fmt)
     label = "original" if seed is None else f"variant {seed}"
     click.echo(f"{spec.name} ({label}): wrote " + ", ".join(str(p) for p in written))
+
+
+def _redraws(text: str) -> dict[str, int]:
+    """`q1=2,q5=1` as {"q1": 2, "q5": 1}."""
+    counts = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        qid, sep, count = item.partition("=")
+        if not sep or not qid.strip() or not count.strip().isdigit():
+            raise click.BadParameter(f"{item!r}: expected QUESTION=COUNT, e.g. q1=2", param_hint="--redraws")
+        counts[qid.strip()] = int(count)
+    return counts

@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -288,3 +289,23 @@ def test_a_folder_of_yaml_answers_and_manual_scores(exams, tmp_path):
     s2 = {s["student_id"]: s for s in json.loads(out.stdout)["students"]}["s2"]
     assert s2["score"] == pytest.approx(rubric_points("q5", "a")["discriminator"] + 0.5)
     assert {"question", "part", "score", "max_score", "feedback"} <= set(s2["parts"][0])
+
+
+def test_the_shipped_example_runs_as_the_readme_says(tmp_path):
+    examples = Path(__file__).resolve().parent.parent / "assignments" / "mock_final" / "examples"
+    out = run("generate", "mock-final", "--roster", str(examples / "roster.csv"), "--seed", "7", "--keys-only",
+              "-o", str(tmp_path / "exams"))
+    assert out.returncode == 0, out.stderr
+    out = run("mark", str(tmp_path / "exams"), str(examples / "answers.csv"), "-o", str(tmp_path / "m"),
+              "--manual", str(examples / "manual.csv"))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("nnexam: warning:") == 1 and "final_centres" in out.stderr
+    with (examples / "manual.csv").open() as f:
+        manual = {}
+        for row in csv.DictReader(f):
+            manual[row["student_id"]] = manual.get(row["student_id"], 0) + float(row["score"])
+    marks = marks_of(tmp_path / "m")
+    for sid in ("u1001", "u1002"):  # every automatic answer right (decimals, fractions)
+        assert marks[sid]["score"] == pytest.approx(automatic_points() + manual[sid])
+    with (tmp_path / "m" / "flags.csv").open() as f:
+        assert {r["student_id"] for r in csv.DictReader(f)} == {"u1004"}

@@ -13,7 +13,8 @@ Each graded value is compared with the truth by `nnexam.comparison.compare` (the
 where a value is one state of a computation that can be resumed (`RESUMABLE`: Lloyd's centres after an
 iteration, competitive learning's weights after a presentation), the solver is re-run from the student's own
 value, and later values that match that re-run earn `full`, `half` or `none` of their points. A degenerate state
-(all zeros, or the state before it copied unchanged while the truth moved) earns no follow-through.
+(all zeros, or the state before it copied unchanged while the truth moved) earns no follow-through. A wrong value
+that a known slip gives (`SLIPS`: the computation re-solved with one parameter changed) is named in the feedback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import csv
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +200,9 @@ def read_answers(source: Path, exams: dict[str, Exam]
             bad.append(f"{where}: unreadable value ({exc})")
             continue
         raw = row.get("value")
+        earlier = answers.get(sid, {}).get((qid, pid, canonical))
+        if earlier is not None:
+            bad.append(f"{where}: {sid} answers {qid}({pid}) {canonical} again ({earlier.where}); this row counts")
         answers.setdefault(sid, {})[(qid, pid, canonical)] = Answer(where, value, raw if isinstance(raw, str) else
                                                                     json.dumps(_plain(value)))
     return answers, bad
@@ -347,8 +352,9 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
             result.feedback.append(f"{item.path}: wrong ({_show(truth)} is right), but it follows from your own "
                                    f"earlier value ({_pts(share * item.points)}/{_pts(item.points)})")
         else:
+            slip = known_slip(part, item, answer.value) if problems != [f"{item.path}: unreadable"] else ""
             result.feedback.append(f"{item.path}: wrong, the answer is {_show(truth)} "
-                                   f"(0/{_pts(item.points)})")
+                                   f"(0/{_pts(item.points)})" + (f"; your value is what {slip} gives" if slip else ""))
         if part.kind in RESUMABLE and share:
             step = RESUMABLE[part.kind](part.params, part.answer, item.tokens, answer.value, bool(problems))
             if step is not None:
@@ -363,6 +369,34 @@ def _pts(points: float) -> str:
 
 def _show(value: Any) -> str:
     return json.dumps(value) if not isinstance(value, str) else value
+
+
+# --------------------------------------------------------------------------------------------- known slips
+
+SLIPS = {"competitive": [("rounding halves away from zero", {"rounding": "half_away"}),
+                         ("breaking a tie towards the highest index", {"tie_break": "highest"}),
+                         ("breaking a tie towards the lowest index", {"tie_break": "lowest"}),
+                         ("the standard rule w += eta (x - w) (without the output y)", {"rule": "standard"})]}
+
+
+def known_slip(part: PartKey, item: Item, value: Any) -> str:
+    """The known slip (a parameter of the computation changed, e.g. rounding away from zero) whose re-solved
+    value at this path equals the student's, or ""."""
+    for name, change in SLIPS.get(part.kind or "", []):
+        if not isinstance(part.params, dict) or all(part.params.get(k) == v for k, v in change.items()):
+            continue
+        try:
+            other = _solve_json(part.kind, json.dumps({**part.params, **change}, sort_keys=True))
+            if not compare(value, resolve(other, item.tokens, item.path, "slip")):
+                return name
+        except (NnexamError, ValueError, TypeError):
+            continue
+    return ""
+
+
+@lru_cache(maxsize=1024)
+def _solve_json(kind: str, params_json: str) -> Any:
+    return solvers.solve(kind, json.loads(params_json)).to_json()["answer"]
 
 
 # --------------------------------------------------------------------------------------------- follow-through
@@ -485,6 +519,7 @@ def copy_flags(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, s
                ) -> list[dict[str, str]]:
     """Answers wrong for the student's own variant but right for another student's variant."""
     flags = []
+    agrees: dict[tuple[str, str], bool] = {}  # (answer as written, truth): many students share a variant's values
     for sid, given in answers.items():
         own = exams[sid]
         for (qid, pid, path), answer in given.items():
@@ -500,7 +535,10 @@ def copy_flags(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, s
                         truth = resolve(part.answer, tokens, path, "key")
                     except KeyFormatError:
                         continue
-                    if not compare(answer.value, truth):
+                    memo = (answer.text, json.dumps(truth))
+                    if memo not in agrees:
+                        agrees[memo] = not compare(answer.value, truth)
+                    if agrees[memo]:
                         flags.append({"student_id": sid, "question": qid, "part": pid, "path": path,
                                       "value": answer.text, "matches_variant_of": other_id})
             except (ExpressionError, ValueError, TypeError):

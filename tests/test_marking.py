@@ -309,3 +309,24 @@ def test_the_shipped_example_runs_as_the_readme_says(tmp_path):
         assert marks[sid]["score"] == pytest.approx(automatic_points() + manual[sid])
     with (tmp_path / "m" / "flags.csv").open() as f:
         assert {r["student_id"] for r in csv.DictReader(f)} == {"u1004"}
+
+
+def test_a_known_slip_is_named_in_the_feedback(exams, tmp_path):
+    cp = params(exams, "s2", "q2", "b")
+    truth = competitive(cp)["history"]
+    standard = competitive({**cp, "rule": "standard"})["history"]  # eta (x - w), the output y left out
+    assert standard[0]["weights"] != truth[0]["weights"]
+    rows = [("s2", "q2", "b", "steps[0].weights", json.dumps(standard[0]["weights"]))]
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    first = next(line for line in (tmp_path / "m" / "feedback" / "s2.md").read_text().splitlines()
+                 if "steps[0].weights" in line)
+    assert "wrong" in first and "standard rule" in first
+
+
+def test_an_answer_given_twice_is_noted_and_the_later_row_counts(exams, tmp_path):
+    gp = params(exams, "s3", "q5", "a")
+    d_star, _ = gan_answers(gp["data_density"], gp["support"])
+    rows = [("s3", "q5", "a", "discriminator", "x"), ("s3", "q5", "a", "discriminator", d_star)]
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    assert out.stderr.count("nnexam: warning:") == 1 and "line 3:" in out.stderr and "again" in out.stderr
+    assert marks_of(tmp_path / "m")["s3"]["score"] == pytest.approx(rubric_points("q5", "a")["discriminator"])

@@ -81,11 +81,6 @@ class Exam:
     student_id: str
     folder: str
     parts: dict[tuple[str, str], PartKey]
-    questions: list[str]
-
-    @property
-    def max_score(self) -> float:
-        return sum(p.points for p in self.parts.values())
 
 
 def load_exams(folder: Path) -> dict[str, Exam]:
@@ -122,7 +117,7 @@ def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
         for p in q["parts"]:
             parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"),
                                                 p.get("params"), p.get("answer"), _items(p, f"{where}: {q['id']}"))
-    return Exam(student_id, folder, parts, [q["id"] for q in key["questions"]])
+    return Exam(student_id, folder, parts)
 
 
 def _items(part: dict, where: str) -> list[Item]:

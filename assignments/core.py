@@ -227,18 +227,21 @@ def load(name: str) -> Assignment:
 
 
 def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
-    """A part's rubric: `[{path, points}]` (paths into its answer, `[*]` for every position) whose points add
-    up to the part's."""
+    """A part's rubric: `[{path, points, unordered?}]` (paths into its answer, `[*]` for every position;
+    `unordered` for a set written as a list) whose points add up to the part's."""
     if raw is None:
         return None
     if not part.get("kind") or not isinstance(raw, list) or not raw or not all(
-            isinstance(r, dict) and set(r) == {"path", "points"} and isinstance(r["path"], str)
+            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered"}
+            and isinstance(r["path"], str) and isinstance(r.get("unordered", False), bool)
             and isinstance(r["points"], (int, float)) and not isinstance(r["points"], bool) for r in raw):
-        raise AssignmentError(f"{where}.rubric: expected a list of {{path, points}} on a part with a kind")
+        raise AssignmentError(f"{where}.rubric: expected a list of {{path, points}} (and unordered: true for a set) "
+                              "on a part with a kind")
     total = sum(r["points"] for r in raw)
     if abs(total - float(part["points"])) > 1e-9:
         raise AssignmentError(f"{where}.rubric: its points add up to {total:g}, the part has {part['points']:g}")
-    return [{"path": r["path"], "points": float(r["points"])} for r in raw]
+    return [{"path": r["path"], "points": float(r["points"])} | ({"unordered": True} if r.get("unordered") else {})
+            for r in raw]
 
 
 def _list(data: Any, key: str, where: str) -> list[Any]:

@@ -4,8 +4,9 @@
     answers, bad = read_answers(Path("answers.csv"), exams)
     result = mark(exams, answers, follow_through="full")
 
-A part is marked on its rubric (`key.json`: `rubric`, a list of `{path, points}`; a `[*]` in a path stands for
-every position the key has, the points shared equally among them); without one, the part's points go to its
+A part is marked on its rubric (`key.json`: `rubric`, a list of `{path, points}`, optionally `unordered: true`
+for a set written as a list; a `[*]` in a path stands for every position the key has, the points shared equally
+among them); without one, the part's points go to its
 final answer fields (`FINAL_FIELDS`). Parts without a kind, worked illustrations and parts marked `manual` are
 marked by a person (`merge_manual`).
 
@@ -34,7 +35,7 @@ import solvers
 from solvers.errors import NnexamError
 
 from .audit.keys import KeyFormatError, KeyLoader, parse_path, path_text, resolve
-from .comparison import ExpressionError, Written, compare
+from .comparison import ExpressionError, Written, compare, compare_unordered
 
 ANSWER_FIELDS = ("student_id", "question", "part", "path", "value")
 MANUAL_FIELDS = ("student_id", "question", "part", "score")
@@ -52,11 +53,15 @@ class MarkingError(NnexamError):
 
 @dataclass
 class Item:
-    """One graded value of a part: its path (tokens) and points."""
+    """One graded value of a part: its path (tokens), points, and whether it is a set (order free)."""
 
     path: str
     tokens: list[str | int]
     points: float
+    unordered: bool = False
+
+    def compare(self, claimed: Any, truth: Any) -> list[str]:
+        return (compare_unordered if self.unordered else compare)(claimed, truth, label=self.path)
 
 
 @dataclass
@@ -131,7 +136,8 @@ def _items(part: dict, where: str) -> list[Item]:
     items = []
     for entry in rubric:
         paths = _expand(entry["path"], answer, f"{where}{part['id']}.rubric")
-        items += [Item(p, parse_path(p, where), float(entry["points"]) / len(paths)) for p in paths]
+        items += [Item(p, parse_path(p, where), float(entry["points"]) / len(paths), bool(entry.get("unordered")))
+                  for p in paths]
     return items
 
 
@@ -331,9 +337,9 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
             result.feedback.append(f"{item.path}: no answer (0/{_pts(item.points)}); the answer is {_show(truth)}")
             continue
         try:
-            problems = compare(answer.value, truth, label=item.path)
+            problems = item.compare(answer.value, truth)
             ok_then = resumed and reference is not None and \
-                not compare(answer.value, resolve(reference, item.tokens, item.path, "re-run"), label=item.path)
+                not item.compare(answer.value, resolve(reference, item.tokens, item.path, "re-run"))
         except (ExpressionError, ValueError, TypeError) as exc:
             bad.append(f"{answer.where}: unreadable value ({exc})")
             problems, ok_then = [f"{item.path}: unreadable"], False
@@ -382,7 +388,7 @@ def known_slip(part: PartKey, item: Item, value: Any) -> str:
             continue
         try:
             other = _solve_json(part.kind, json.dumps({**part.params, **change}, sort_keys=True))
-            if not compare(value, resolve(other, item.tokens, item.path, "slip")):
+            if not item.compare(value, resolve(other, item.tokens, item.path, "slip")):
                 return name
         except (NnexamError, ValueError, TypeError):
             continue
@@ -518,21 +524,21 @@ def copy_flags(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, s
     for sid, given in answers.items():
         own = exams[sid]
         for (qid, pid, path), answer in given.items():
-            tokens = parse_path(path, path)
+            item = next(i for i in own.parts[(qid, pid)].items if i.path == path)
             try:
-                if not compare(answer.value, resolve(own.parts[(qid, pid)].answer, tokens, path, "key")):
+                if not item.compare(answer.value, resolve(own.parts[(qid, pid)].answer, item.tokens, path, "key")):
                     continue
                 for other_id, other in exams.items():
                     part = other.parts.get((qid, pid))
                     if other_id == sid or part is None or part.answer is None:
                         continue
                     try:
-                        truth = resolve(part.answer, tokens, path, "key")
+                        truth = resolve(part.answer, item.tokens, path, "key")
                     except KeyFormatError:
                         continue
                     memo = (answer.text, json.dumps(truth))
                     if memo not in agrees:
-                        agrees[memo] = not compare(answer.value, truth)
+                        agrees[memo] = not item.compare(answer.value, truth)
                     if agrees[memo]:
                         flags.append({"student_id": sid, "question": qid, "part": pid, "path": path,
                                       "value": answer.text, "matches_variant_of": other_id})

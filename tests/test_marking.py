@@ -330,3 +330,18 @@ def test_an_answer_given_twice_is_noted_and_the_later_row_counts(exams, tmp_path
     out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
     assert out.stderr.count("nnexam: warning:") == 1 and "line 3:" in out.stderr and "again" in out.stderr
     assert marks_of(tmp_path / "m")["s3"]["score"] == pytest.approx(rubric_points("q5", "a")["discriminator"])
+
+
+def test_centres_are_a_set_so_their_order_is_free(exams, tmp_path):
+    lp = params(exams, "s2", "q1", "a")
+    its = lloyd_iterations(lp["points"], [lp["points"][i] for i in lp["initial_indices"]])
+    assert its[-1][0] != its[-1][1]
+    rows = [("s2", "q1", "a", f"iterations[{k}].centers_after", json.dumps(c[::-1])) for k, c in enumerate(its)]
+    rows.append(("s2", "q1", "a", "final_centers", json.dumps(its[-1][::-1])))
+    lp3 = params(exams, "s3", "q1", "a")
+    final3 = lloyd_iterations(lp3["points"], [lp3["points"][i] for i in lp3["initial_indices"]])[-1]
+    rows.append(("s3", "q1", "a", "final_centers", json.dumps([final3[0], final3[0]])))  # one centre twice
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    marks = marks_of(tmp_path / "m")
+    assert marks["s2"]["score"] == pytest.approx(sum(rubric_points("q1", "a").values()))
+    assert marks["s3"]["score"] == 0

@@ -17,6 +17,7 @@ import pytest
 import sympy as sp
 
 from assignments import load
+from nnexam.comparison import Written, compare_unordered
 from tests.oracles.competitive import competitive
 
 STUDENTS = ("s1", "s2", "s3")
@@ -345,3 +346,10 @@ def test_centres_are_a_set_so_their_order_is_free(exams, tmp_path):
     marks = marks_of(tmp_path / "m")
     assert marks["s2"]["score"] == pytest.approx(sum(rubric_points("q1", "a").values()))
     assert marks["s3"]["score"] == 0
+
+
+def test_compare_unordered_matches_each_entry_to_a_different_one():
+    members = [Fraction(1, 3), Fraction(2, 3), 1]
+    assert compare_unordered(["2/3", 1, Written(0.333, "0.333")], [float(m) for m in members]) == []
+    assert compare_unordered(["2/3", "2/3", 1], [float(m) for m in members])  # one member twice, one missing
+    assert compare_unordered([1, 2], [1, 2, 3])

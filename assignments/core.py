@@ -74,6 +74,8 @@ class PartSpec:
     answer: str | None = None
     code: str | None = None
     illustrates: bool = False
+    rubric: list[dict[str, Any]] | None = None
+    manual: bool = False
 
 
 @dataclass
@@ -167,6 +169,10 @@ class Variant:
                     entry["code"] = p.spec.code
                 if p.spec.illustrates:
                     entry["illustration"] = True
+                if p.spec.rubric:
+                    entry["rubric"] = p.spec.rubric
+                if p.spec.manual:
+                    entry["manual"] = True
                 parts.append(entry)
             questions.append({"id": q.id, "points": q.spec.points, "parts": parts})
         key: dict[str, Any] = {"assignment": self.assignment.name, "seed": self.seed, "questions": questions}
@@ -203,7 +209,8 @@ def load(name: str) -> Assignment:
             pwhere = f"{qwhere}.parts[{j}]"
             part = PartSpec(id=str(_field(p, "id", pwhere)), points=float(_field(p, "points", pwhere)),
                             kind=p.get("kind"), params=p.get("params"), answer=p.get("answer"), code=p.get("code"),
-                            illustrates=bool(p.get("illustrates", False)))
+                            illustrates=bool(p.get("illustrates", False)),
+                            rubric=_rubric(p.get("rubric"), p, pwhere), manual=bool(p.get("manual", False)))
             if part.kind and part.params is None:
                 raise AssignmentError(f"{pwhere}: a part with a kind needs params")
             if part.code:
@@ -223,6 +230,24 @@ def load(name: str) -> Assignment:
     return Assignment(name=folder_name.replace("_", "-"), folder=folder, title=data.get("title", name),
                       subtitle=data.get("subtitle", ""), instructions=data.get("instructions", ""),
                       name_line=bool(data.get("name_line", True)), questions=questions)
+
+
+def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
+    """A part's rubric: `[{path, points, unordered?}]` (paths into its answer, `[*]` for every position;
+    `unordered` for a set written as a list) whose points add up to the part's."""
+    if raw is None:
+        return None
+    if not part.get("kind") or not isinstance(raw, list) or not raw or not all(
+            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered"}
+            and isinstance(r["path"], str) and isinstance(r.get("unordered", False), bool)
+            and isinstance(r["points"], (int, float)) and not isinstance(r["points"], bool) for r in raw):
+        raise AssignmentError(f"{where}.rubric: expected a list of {{path, points}} (and unordered: true for a set) "
+                              "on a part with a kind")
+    total = sum(r["points"] for r in raw)
+    if abs(total - float(part["points"])) > 1e-9:
+        raise AssignmentError(f"{where}.rubric: its points add up to {total:g}, the part has {part['points']:g}")
+    return [{"path": r["path"], "points": float(r["points"])} | ({"unordered": True} if r.get("unordered") else {})
+            for r in raw]
 
 
 def _list(data: Any, key: str, where: str) -> list[Any]:

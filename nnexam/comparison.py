@@ -11,6 +11,7 @@ The engine of `nnexam audit` (hand-written keys), meant for the exam marking and
 `compare(claimed, truth, options, label)` returns the problems, one sentence each ([] when the claim holds):
 
 - Lists are compared element by element (their lengths must agree); booleans and None exactly.
+  `compare_unordered` compares a list as a set: each claimed entry against a different true one, in any order.
 - A decimal as written (`Written`: the float and its digits, e.g. read from YAML as 0.645 or 1.67e-5) holds when
   the truth is within half a unit of its last written digit (trailing zeros count: 0.50 claims two decimals);
   integers, other floats and fractions are exact, up to a relative 1e-9 of floating-point noise
@@ -89,6 +90,24 @@ def compare(claimed: Any, truth: Any, options: Options | None = None, label: str
     problems: list[str] = []
     _walk(claimed, truth, options or Options(), label, problems)
     return problems
+
+
+def compare_unordered(claimed: Any, truth: Any, options: Options | None = None, label: str = "") -> list[str]:
+    """As `compare`, for a set written as a list (a cell's members, a set of centres): each claimed entry must
+    hold against a different entry of the truth, in any order."""
+    if not isinstance(claimed, list) or not isinstance(truth, list):
+        return compare(claimed, truth, options, label)
+    if len(claimed) != len(truth):
+        return [f"{label}: the key gives {len(claimed)} entries, the answer has {len(truth)}"]
+    holds = [[not compare(c, t, options) for t in truth] for c in claimed]
+
+    def match(i: int, used: frozenset[int]) -> bool:  # a perfect matching of claims to truths, by backtracking
+        return i == len(claimed) or any(holds[i][j] and j not in used and match(i + 1, used | {j})
+                                        for j in range(len(truth)))
+
+    if match(0, frozenset()):
+        return []
+    return [f"{label}: the entries, in any order, do not all match {_shown_truth(truth)}"]
 
 
 def written_tolerance(claimed: Any, override: float | None = None) -> tuple[float, str]:
@@ -356,4 +375,5 @@ def _density_notes(expr: sp.Expr, options: Options) -> str:
 
 
 __all__ = ["EXACT_RTOL", "ExpressionError", "Options", "SIMPLIFY_SECONDS", "Written", "close", "compare",
-           "equivalent", "number_or_infinity", "read_expression", "unreadable", "written_tolerance"]
+           "compare_unordered", "equivalent", "number_or_infinity", "read_expression", "unreadable",
+           "written_tolerance"]

@@ -1,0 +1,548 @@
+"""Marking students' answers against the key of their own variant, with follow-through credit.
+
+    exams = load_exams(Path("exams"))                   # what `nnexam generate ... --roster` wrote
+    answers, bad = read_answers(Path("answers.csv"), exams)
+    result = mark(exams, answers, follow_through="full")
+
+A part is marked on its rubric (`key.json`: `rubric`, a list of `{path, points}`, optionally `unordered: true`
+for a set written as a list; a `[*]` in a path stands for every position the key has, the points shared equally
+among them); without one, the part's points go to its
+final answer fields (`FINAL_FIELDS`). Parts without a kind, worked illustrations and parts marked `manual` are
+marked by a person (`merge_manual`).
+
+Each graded value is compared with the truth by `nnexam.comparison.compare` (the audit's engine). Follow-through:
+where a value is one state of a computation that can be resumed (`RESUMABLE`: Lloyd's centres after an
+iteration, competitive learning's weights after a presentation), the solver is re-run from the student's own
+value, and later values that match that re-run earn `full`, `half` or `none` of their points. A degenerate state
+(all zeros, or the state before it copied unchanged while the truth moved) earns no follow-through. A wrong value
+that a known slip gives (`SLIPS`: the computation re-solved with one parameter changed) is named in the feedback.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+import solvers
+from solvers.errors import NnexamError
+
+from .audit.keys import KeyFormatError, KeyLoader, parse_path, path_text, resolve
+from .comparison import ExpressionError, Written, compare, compare_unordered
+
+ANSWER_FIELDS = ("student_id", "question", "part", "path", "value")
+MANUAL_FIELDS = ("student_id", "question", "part", "score")
+FOLLOW_THROUGH = {"full": 1.0, "half": 0.5, "none": 0.0}
+FINAL_FIELDS = {"lloyd": ["final_centers"], "competitive": ["final_weights"],
+                "gan_discriminator": ["discriminator"], "gan_generator": ["generator"]}
+
+
+class MarkingError(NnexamError):
+    """An exams folder, answers file or manual-scores file that cannot be used at all."""
+
+
+# --------------------------------------------------------------------------------------------- exams
+
+
+@dataclass
+class Item:
+    """One graded value of a part: its path (tokens), points, and whether it is a set (order free)."""
+
+    path: str
+    tokens: list[str | int]
+    points: float
+    unordered: bool = False
+
+    def compare(self, claimed: Any, truth: Any) -> list[str]:
+        return (compare_unordered if self.unordered else compare)(claimed, truth, label=self.path)
+
+
+@dataclass
+class PartKey:
+    question: str
+    part: str
+    points: float
+    kind: str | None
+    params: Any
+    answer: Any
+    items: list[Item]
+
+    @property
+    def manual(self) -> bool:
+        return not self.items
+
+
+@dataclass
+class Exam:
+    """One student's variant: their key, part by part."""
+
+    student_id: str
+    folder: str
+    parts: dict[tuple[str, str], PartKey]
+
+
+def load_exams(folder: Path) -> dict[str, Exam]:
+    """The students of an exams folder (its variants.json names each student's variant folder)."""
+    index = folder / "variants.json"
+    if not index.is_file():
+        raise MarkingError(f"{folder}: no variants.json; expected a folder written by "
+                           "`nnexam generate ASSIGNMENT --roster ROSTER -o FOLDER`")
+    try:
+        manifest = json.loads(index.read_text(encoding="utf-8"))
+        entries = manifest["variants"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MarkingError(f"{index}: not a variants index ({type(exc).__name__})") from exc
+    exams = {}
+    for entry in entries:
+        student = entry.get("student") if isinstance(entry, dict) else None
+        if not student:
+            raise MarkingError(f"{index}: variant {entry.get('folder') if isinstance(entry, dict) else entry!r} has "
+                               "no student; generate the exams with --roster")
+        key_file = folder / entry["folder"] / "key.json"
+        try:
+            key = json.loads(key_file.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise MarkingError(f"{key_file}: missing (generate writes one per student)") from exc
+        except ValueError as exc:
+            raise MarkingError(f"{key_file}: not valid JSON") from exc
+        exams[str(student["id"])] = _exam(str(student["id"]), entry["folder"], key, key_file)
+    return exams
+
+
+def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
+    parts = {}
+    for q in key["questions"]:
+        for p in q["parts"]:
+            parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"),
+                                                p.get("params"), p.get("answer"), _items(p, f"{where}: {q['id']}"))
+    return Exam(student_id, folder, parts)
+
+
+def _items(part: dict, where: str) -> list[Item]:
+    """The graded values of a part: its rubric with `[*]` expanded over the key, or its final fields."""
+    answer = part.get("answer")
+    if part.get("manual") or answer is None or part.get("illustration"):
+        return []
+    rubric = part.get("rubric") or [{"path": f, "points": None} for f in _final_fields(part["kind"], answer)]
+    if all(r["points"] is None for r in rubric):
+        rubric = [{"path": r["path"], "points": part["points"] / len(rubric)} for r in rubric]
+    items = []
+    for entry in rubric:
+        paths = _expand(entry["path"], answer, f"{where}{part['id']}.rubric")
+        items += [Item(p, parse_path(p, where), float(entry["points"]) / len(paths), bool(entry.get("unordered")))
+                  for p in paths]
+    return items
+
+
+def _final_fields(kind: str, answer: dict) -> list[str]:
+    if kind in FINAL_FIELDS:
+        return FINAL_FIELDS[kind]
+    finals = [k for k in answer if k.startswith("final") and not k.endswith("_exact")]
+    return finals or [k for k in answer if not k.endswith("_exact")]
+
+
+def _expand(path: str, answer: Any, where: str) -> list[str]:
+    """`steps[*].weights` -> `steps[0].weights`, `steps[1].weights`, ... as many as the key has."""
+    head, star, tail = path.partition("[*]")
+    if not star:
+        return [path]
+    items = resolve(answer, parse_path(head, where), where, "key")
+    return [p for i in range(len(items)) for p in _expand(f"{head}[{i}]{tail}", answer, where)]
+
+
+# --------------------------------------------------------------------------------------------- answers
+
+
+@dataclass
+class Answer:
+    where: str  # "answers.csv line 4", for the one-line notes
+    value: Any
+    text: str = ""  # as written
+
+
+def read_answers(source: Path, exams: dict[str, Exam]
+                 ) -> tuple[dict[str, dict[tuple[str, str, str], Answer]], list[str]]:
+    """Answers per student, keyed by (question, part, path), and one line per bad row (skipped)."""
+    rows = _csv_rows(source) if source.is_file() else _folder_rows(source)
+    answers: dict[str, dict[tuple[str, str, str], Answer]] = {}
+    bad = []
+    for where, row in rows:
+        sid, qid, pid, path = (str(row.get(f) if row.get(f) is not None else "").strip() for f in ANSWER_FIELDS[:4])
+        exam = exams.get(sid)
+        if exam is None:
+            bad.append(f"{where}: no exam for student {sid!r} in the exams folder")
+            continue
+        part = exam.parts.get((qid, pid))
+        if part is None:
+            bad.append(f"{where}: student {sid} has no question {qid!r} part {pid!r}")
+            continue
+        if part.manual:
+            bad.append(f"{where}: {qid}({pid}) is marked by hand (give its score with --manual)")
+            continue
+        try:
+            canonical = path_text(parse_path(path, where))
+        except KeyFormatError as exc:
+            bad.append(str(exc))
+            continue
+        if canonical not in {i.path for i in part.items}:
+            graded = ", ".join(i.path for i in part.items)
+            bad.append(f"{where}: {qid}({pid}) grades no path {path!r}; it grades: {graded}")
+            continue
+        try:
+            value = read_value(row.get("value"))
+        except ValueError as exc:
+            bad.append(f"{where}: unreadable value ({exc})")
+            continue
+        raw = row.get("value")
+        earlier = answers.get(sid, {}).get((qid, pid, canonical))
+        if earlier is not None:
+            bad.append(f"{where}: {sid} answers {qid}({pid}) {canonical} again ({earlier.where}); this row counts")
+        answers.setdefault(sid, {})[(qid, pid, canonical)] = Answer(where, value, raw if isinstance(raw, str) else
+                                                                    json.dumps(_plain(value)))
+    return answers, bad
+
+
+def read_value(raw: Any) -> Any:
+    """A written answer: JSON (decimals keep their digits as `Written`), else the text as an expression."""
+    if not isinstance(raw, str):
+        return raw
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty")
+    try:
+        return json.loads(text, parse_float=lambda s: Written(float(s), s))
+    except ValueError:
+        return _bracketed(text) if text.startswith("[") else text
+
+
+def _bracketed(text: str) -> Any:
+    """`[[-99/200, 2], [1/2, x]]`: a list whose entries are numbers or expressions."""
+    text = text.strip()
+    if not text.startswith("["):
+        return read_value(text)
+    if not text.endswith("]"):
+        raise ValueError(f"unbalanced brackets in {text!r}")
+    entries, depth, start, inner = [], 0, 0, text[1:-1]
+    for i, ch in enumerate(inner):
+        depth += (ch in "([") - (ch in ")]")
+        if depth < 0:
+            raise ValueError(f"unbalanced brackets in {text!r}")
+        if ch == "," and depth == 0:
+            entries.append(inner[start:i])
+            start = i + 1
+    if depth:
+        raise ValueError(f"unbalanced brackets in {text!r}")
+    entries.append(inner[start:])
+    if entries == [""]:
+        return []
+    return [_bracketed(e) for e in entries]
+
+
+def _csv_rows(path: Path) -> list[tuple[str, dict]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            missing = [h for h in ANSWER_FIELDS if h not in header]
+            if missing:
+                raise MarkingError(f"{path}: the header needs the columns {','.join(ANSWER_FIELDS)}; "
+                                   f"missing {', '.join(missing)}")
+            return [(f"{path.name} line {reader.line_num}", {k.strip(): v for k, v in row.items() if k})
+                    for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise MarkingError(f"{path}: not a readable CSV file ({exc})") from exc
+
+
+def _folder_rows(folder: Path) -> list[tuple[str, dict]]:
+    """Per-student YAML/JSON files: a list of rows (student_id defaults to the file's name)."""
+    if not folder.is_dir():
+        raise MarkingError(f"{folder}: no such answers file or folder")
+    rows = []
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yaml", ".yml", ".json"))
+    if not files:
+        raise MarkingError(f"{folder}: no .yaml, .yml or .json answer files")
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        try:
+            data = json.loads(text, parse_float=lambda s: Written(float(s), s)) if file.suffix == ".json" else \
+                yaml.load(text, Loader=KeyLoader)  # noqa: S506 (a SafeLoader that refuses aliases)
+        except (ValueError, yaml.YAMLError) as exc:
+            raise MarkingError(f"{file}: not valid {file.suffix[1:].upper()}") from exc
+        if isinstance(data, dict):
+            data = data.get("answers")
+        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+            raise MarkingError(f"{file}: expected a list of answers with fields {', '.join(ANSWER_FIELDS[1:])}")
+        for i, row in enumerate(data):
+            rows.append((f"{file.name} answers[{i}]", {"student_id": file.stem, **row}))
+    return rows
+
+
+# --------------------------------------------------------------------------------------------- marking
+
+
+@dataclass
+class PartMark:
+    question: str
+    part: str
+    score: float
+    max_score: float
+    feedback: list[str] = field(default_factory=list)
+    manual: bool = False
+
+
+@dataclass
+class StudentMark:
+    student_id: str
+    parts: list[PartMark]
+
+    @property
+    def score(self) -> float:
+        return sum(p.score for p in self.parts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.max_score for p in self.parts)
+
+
+def mark(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], Answer]],
+         follow_through: str = "full") -> tuple[list[StudentMark], list[str]]:
+    """Every student of `exams` marked (no answers: zero), and one line per answer that could not be read."""
+    if follow_through not in FOLLOW_THROUGH:
+        raise MarkingError(f"unknown follow-through {follow_through!r}; one of {', '.join(FOLLOW_THROUGH)}")
+    bad: list[str] = []
+    marks = []
+    for sid, exam in exams.items():
+        given = answers.get(sid, {})
+        parts = [PartMark(p.question, p.part, 0.0, p.points, ["marked by hand"], True) if p.manual
+                 else _mark_part(p, given, FOLLOW_THROUGH[follow_through], bad) for p in exam.parts.values()]
+        marks.append(StudentMark(sid, parts))
+    return marks, bad
+
+
+def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: float, bad: list[str]) -> PartMark:
+    result = PartMark(part.question, part.part, 0.0, part.points)
+    reference = part.answer  # the truth, or the solver re-run from the student's own last state
+    resumed = False
+    for item in part.items:
+        truth = resolve(part.answer, item.tokens, item.path, "key")
+        answer = given.get((part.question, part.part, item.path))
+        if answer is None:
+            result.feedback.append(f"{item.path}: no answer (0/{_pts(item.points)}); the answer is {_show(truth)}")
+            continue
+        try:
+            problems = item.compare(answer.value, truth)
+            ok_then = resumed and reference is not None and \
+                not item.compare(answer.value, resolve(reference, item.tokens, item.path, "re-run"))
+        except (ExpressionError, ValueError, TypeError) as exc:
+            bad.append(f"{answer.where}: unreadable value ({exc})")
+            problems, ok_then = [f"{item.path}: unreadable"], False
+        except KeyFormatError:
+            ok_then = False
+        if not problems:
+            result.score += item.points
+            result.feedback.append(f"{item.path}: right ({_pts(item.points)}/{_pts(item.points)})")
+        elif ok_then and share:
+            result.score += share * item.points
+            result.feedback.append(f"{item.path}: wrong ({_show(truth)} is right), but it follows from your own "
+                                   f"earlier value ({_pts(share * item.points)}/{_pts(item.points)})")
+        else:
+            slip = known_slip(part, item, answer.value) if problems != [f"{item.path}: unreadable"] else ""
+            result.feedback.append(f"{item.path}: wrong, the answer is {_show(truth)} "
+                                   f"(0/{_pts(item.points)})" + (f"; your value is what {slip} gives" if slip else ""))
+        if part.kind in RESUMABLE and share:
+            step = RESUMABLE[part.kind](part.params, part.answer, item.tokens, answer.value, bool(problems))
+            if step is not None:
+                reference, resumed = step
+    result.score = round(result.score, 9)
+    return result
+
+
+def _pts(points: float) -> str:
+    return f"{points:g}"
+
+
+def _show(value: Any) -> str:
+    return json.dumps(value) if not isinstance(value, str) else value
+
+
+# --------------------------------------------------------------------------------------------- known slips
+
+SLIPS = {"competitive": [("rounding halves away from zero", {"rounding": "half_away"}),
+                         ("breaking a tie towards the highest index", {"tie_break": "highest"}),
+                         ("breaking a tie towards the lowest index", {"tie_break": "lowest"}),
+                         ("the standard rule w += eta (x - w) (without the output y)", {"rule": "standard"})]}
+
+
+def known_slip(part: PartKey, item: Item, value: Any) -> str:
+    """The known slip (a parameter of the computation changed, e.g. rounding away from zero) whose re-solved
+    value at this path equals the student's, or ""."""
+    for name, change in SLIPS.get(part.kind or "", []):
+        if not isinstance(part.params, dict) or all(part.params.get(k) == v for k, v in change.items()):
+            continue
+        try:
+            other = _solve_json(part.kind, json.dumps({**part.params, **change}, sort_keys=True))
+            if not item.compare(value, resolve(other, item.tokens, item.path, "slip")):
+                return name
+        except (NnexamError, ValueError, TypeError):
+            continue
+    return ""
+
+
+@lru_cache(maxsize=1024)
+def _solve_json(kind: str, params_json: str) -> Any:
+    return solvers.solve(kind, json.loads(params_json)).to_json()["answer"]
+
+
+# --------------------------------------------------------------------------------------------- follow-through
+
+
+def _plain(value: Any) -> Any:
+    """A student's value as solver parameters: numbers as floats, expressions as their text."""
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value if isinstance(value, str) else float(value)
+
+
+def _degenerate(state: Any, before: Any, truth: Any) -> bool:
+    """All zeros, or the state before copied unchanged while the truth moved."""
+    flat = json.dumps(_plain(state))
+    zeros = all(float(x) == 0 for x in re.findall(r"-?\d+(?:\.\d+)?(?:e-?\d+)?", flat))
+    return zeros or (not compare(state, before) and bool(compare(before, truth)))
+
+
+def _resume_lloyd(params: dict, answer: dict, tokens: list, value: Any, wrong: bool) -> tuple[Any, bool] | None:
+    """After `iterations[k].centers_after`: iterations k+1... and the final values re-run from the student's
+    centres (the reference is the key again when the student's centres are right)."""
+    if len(tokens) != 3 or tokens[0] != "iterations" or tokens[2] != "centers_after":
+        return None
+    if not wrong:
+        return answer, False
+    k = tokens[1]
+    try:
+        if _degenerate(value, answer["iterations"][k]["centers_before"], answer["iterations"][k]["centers_after"]):
+            return None, True
+        rerun = solvers.solve("lloyd", {"points": params["points"], "initial_centers": _plain(value)}).to_json()
+    except (NnexamError, ValueError, TypeError):
+        return None, True
+    reference = copy.deepcopy(answer)
+    reference["iterations"] = answer["iterations"][:k + 1] + rerun["answer"]["iterations"][1:]
+    for name in ("final_centers", "final_assignments", "final_energy"):
+        reference[name] = rerun["answer"][name]
+    return reference, True
+
+
+def _resume_competitive(params: dict, answer: dict, tokens: list, value: Any, wrong: bool
+                        ) -> tuple[Any, bool] | None:
+    """After `steps[k].weights`: the later presentations (same points, same order) from the student's weights."""
+    if len(tokens) != 3 or tokens[0] != "steps" or tokens[2] != "weights":
+        return None
+    if not wrong:
+        return answer, False
+    k = tokens[1]
+    steps = answer["steps"]
+    before = steps[k - 1]["weights"] if k else params["initial_weights"]
+    try:
+        if _degenerate(value, before, steps[k]["weights"]):
+            return None, True
+        reference = copy.deepcopy(answer)
+        reference["steps"][k]["weights"] = _plain(value)
+        rest = steps[k + 1:]
+        reference["final_weights"] = _plain(value)
+        if rest:
+            rerun = solvers.solve("competitive", {**params, "initial_weights": _plain(value), "epochs": 1,
+                                                  "points": [params["points"][s["point_index"]] for s in rest]})
+            later = rerun.to_json()["answer"]
+            for j, step in enumerate(later["steps"]):
+                reference["steps"][k + 1 + j] = {**step, "epoch": rest[j]["epoch"],
+                                                 "point_index": rest[j]["point_index"]}
+            reference["final_weights"] = later["final_weights"]
+    except (NnexamError, ValueError, TypeError):
+        return None, True
+    return reference, True
+
+
+RESUMABLE = {"lloyd": _resume_lloyd, "competitive": _resume_competitive}
+
+
+# --------------------------------------------------------------------------------------------- manual, copying
+
+
+def merge_manual(source: Path, marks: list[StudentMark]) -> list[str]:
+    """Scores of the parts marked by hand from a CSV `student_id,question,part,score`; one line per bad row."""
+    by_student = {m.student_id: {(p.question, p.part): p for p in m.parts} for m in marks}
+    bad = []
+    for where, row in _table(source, MANUAL_FIELDS):
+        sid, qid, pid = (str(row.get(f) or "").strip() for f in MANUAL_FIELDS[:3])
+        part = by_student.get(sid, {}).get((qid, pid))
+        if sid not in by_student:
+            bad.append(f"{where}: no exam for student {sid!r} in the exams folder")
+        elif part is None:
+            bad.append(f"{where}: student {sid} has no question {qid!r} part {pid!r}")
+        elif not part.manual:
+            bad.append(f"{where}: {qid}({pid}) is marked automatically, not by hand")
+        else:
+            try:
+                score = float(str(row.get("score")).strip())
+            except ValueError:
+                bad.append(f"{where}: the score {row.get('score')!r} is not a number")
+                continue
+            if not 0 <= score <= part.max_score:
+                bad.append(f"{where}: the score {score:g} is outside 0..{part.max_score:g}")
+                continue
+            part.score = score
+            part.feedback = [f"marked by hand: {score:g}/{part.max_score:g}"]
+    return bad
+
+
+def _table(path: Path, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = [h.strip() for h in reader.fieldnames or []]
+            missing = [h for h in fields if h not in header]
+            if missing:
+                raise MarkingError(f"{path}: the header needs the columns {','.join(fields)}; "
+                                   f"missing {', '.join(missing)}")
+            return [(f"{path.name} line {reader.line_num}", {k.strip(): v for k, v in row.items() if k})
+                    for row in reader]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise MarkingError(f"{path}: not a readable CSV file ({exc})") from exc
+
+
+def copy_flags(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], Answer]]
+               ) -> list[dict[str, str]]:
+    """Answers wrong for the student's own variant but right for another student's variant."""
+    flags = []
+    agrees: dict[tuple[str, str], bool] = {}  # (answer as written, truth): many students share a variant's values
+    for sid, given in answers.items():
+        own = exams[sid]
+        for (qid, pid, path), answer in given.items():
+            item = next(i for i in own.parts[(qid, pid)].items if i.path == path)
+            try:
+                if not item.compare(answer.value, resolve(own.parts[(qid, pid)].answer, item.tokens, path, "key")):
+                    continue
+                for other_id, other in exams.items():
+                    part = other.parts.get((qid, pid))
+                    if other_id == sid or part is None or part.answer is None:
+                        continue
+                    try:
+                        truth = resolve(part.answer, item.tokens, path, "key")
+                    except KeyFormatError:
+                        continue
+                    memo = (answer.text, json.dumps(truth))
+                    if memo not in agrees:
+                        agrees[memo] = not item.compare(answer.value, truth)
+                    if agrees[memo]:
+                        flags.append({"student_id": sid, "question": qid, "part": pid, "path": path,
+                                      "value": answer.text, "matches_variant_of": other_id})
+            except (ExpressionError, ValueError, TypeError):
+                continue
+    return flags
+

@@ -1,0 +1,355 @@
+"""`nnexam mark`: constructed answer sets marked against each student's own variant. Every right answer is
+computed here by an independent route (numpy Lloyd loops, the exact-rational competitive oracle, sympy for the
+GAN), never copied from a key, and every expected score is summed here from the rubric's points."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from assignments import load
+from nnexam.comparison import Written, compare_unordered
+from tests.oracles.competitive import competitive
+
+STUDENTS = ("s1", "s2", "s3")
+FIELDS = ("student_id", "question", "part", "path", "value")
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "nnexam.cli", *args], capture_output=True, text=True, timeout=1200)
+
+
+@pytest.fixture(scope="module")
+def exams(tmp_path_factory):
+    root = tmp_path_factory.mktemp("marking")
+    roster = root / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in STUDENTS))
+    out = run("generate", "mock-final", "--roster", str(roster), "--seed", "7", "--keys-only", "-o",
+              str(root / "exams"))
+    assert out.returncode == 0, out.stderr
+    return root / "exams"
+
+
+def params(exams, sid, qid, pid):
+    key = json.loads((exams / sid / "key.json").read_text())
+    q = next(q for q in key["questions"] if q["id"] == qid)
+    return next(p for p in q["parts"] if p["id"] == pid)["params"]
+
+
+def rubric_points(qid, pid):
+    """{path pattern: points} from assignment.yaml (the rubric as written, not the key)."""
+    spec = load("mock-final")
+    part = next(p for q in spec.questions if q.id == qid for p in q.parts if p.id == pid)
+    return {r["path"]: r["points"] for r in part.rubric}
+
+
+# ------------------------------------------------------------------------------------ independent answers
+
+
+def lloyd_iterations(points, centers):
+    """Centres after each assignment step (the last one changing nothing), by a plain numpy loop."""
+    x, c = np.asarray(points, float), np.asarray(centers, float)
+    out, previous = [], None
+    while True:
+        a = ((x[:, None] - c[None]) ** 2).sum(-1).argmin(1)
+        c = np.array([x[a == j].mean(0) for j in range(len(c))])
+        out.append(c.tolist())
+        if previous is not None and (a == previous).all():
+            return out
+        previous = a
+
+
+def lloyd_exact(points, indices):
+    """The same loop in exact fractions (for answers written as fractions)."""
+    x = [[Fraction(str(v)) for v in p] for p in points]
+    c = [x[i] for i in indices]
+    out, previous = [], None
+    while True:
+        a = [min(range(len(c)), key=lambda j, p=p: sum((pi - ci) ** 2 for pi, ci in zip(p, c[j], strict=True)))
+             for p in x]
+        c = [[sum(p[d] for p, aj in zip(x, a, strict=True) if aj == j) / a.count(j) for d in range(len(x[0]))]
+             for j in range(len(c))]
+        out.append(c)
+        if a == previous:
+            return out
+        previous = a
+
+
+def gan_answers(density, support):
+    """D* = p_data / (p_data + p_g) for G(z) = z, z ~ U(support) (p_g by change of variables), and the
+    generator G = F^-1 with F the data's CDF, both by sympy."""
+    x, z = sp.symbols("x z", real=True)
+    p_data = sp.sympify(density, locals={"x": x})
+    lo, hi = (sp.nsimplify(v) for v in support)
+    p_g = 1 / (hi - lo)  # G(z) = z: the density of z itself
+    cdf = sp.integrate(p_data, (x, lo, x))
+    at_half = [(r, complex(r.subs(z, sp.Rational(1, 2)))) for r in sp.solve(sp.Eq(cdf, z), x)]
+    roots = [r for r, v in at_half if abs(v.imag) < 1e-12 and lo <= v.real <= hi]
+    assert len(roots) == 1
+    return f"1 - ({p_g})/({density} + {p_g})", str(roots[0])
+
+
+def correct_rows(exams, sid, style="decimal"):
+    rows = []
+    lp = params(exams, sid, "q1", "a")
+    if style == "fraction":
+        its = [[[f"{v.numerator}/{v.denominator}" for v in c] for c in cs] for cs in
+               lloyd_exact(lp["points"], lp["initial_indices"])]
+        text = lambda v: "[" + ", ".join("[" + ", ".join(r) + "]" for r in v) + "]"  # noqa: E731
+    else:
+        its = lloyd_iterations(lp["points"], [lp["points"][i] for i in lp["initial_indices"]])
+        text = lambda v: json.dumps([[float(f"{e:.3f}") for e in r] for r in v])  # noqa: E731
+    rows += [(sid, "q1", "a", f"iterations[{k}].centers_after", text(c)) for k, c in enumerate(its)]
+    rows.append((sid, "q1", "a", "final_centers", text(its[-1])))
+    cp = params(exams, sid, "q2", "b")
+    history = competitive(cp)["history"]
+    rows += [(sid, "q2", "b", f"steps[{k}].weights", json.dumps(h["weights"])) for k, h in enumerate(history)]
+    rows.append((sid, "q2", "b", "final_weights", json.dumps(history[-1]["weights"])))
+    gp = params(exams, sid, "q5", "a")
+    d_star, generator = gan_answers(gp["data_density"], gp["support"])
+    rows += [(sid, "q5", "a", "discriminator", d_star), (sid, "q5", "b", "generator", generator)]
+    return rows
+
+
+def write_answers(path, rows):
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(FIELDS)
+        w.writerows(rows)
+    return path
+
+
+def automatic_points():
+    return sum(sum(rubric_points(q, p).values()) for q, p in (("q1", "a"), ("q2", "b"), ("q5", "a"), ("q5", "b")))
+
+
+def marks_of(out_dir):
+    data = json.loads((out_dir / "marks.json").read_text())
+    return {s["student_id"]: s for s in data["students"]}
+
+
+# ------------------------------------------------------------------------------------ tests
+
+
+@pytest.mark.parametrize("style", ["decimal", "fraction"])
+def test_all_correct_answers_earn_every_automatic_point(exams, tmp_path, style):
+    rows = [r for s in STUDENTS for r in correct_rows(exams, s, style)]
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    assert out.returncode == 0, out.stderr
+    assert "warning" not in out.stderr
+    total = sum(p.points for q in load("mock-final").questions for p in q.parts)
+    with (tmp_path / "m" / "grades.csv").open() as f:
+        grades = list(csv.DictReader(f))
+    assert [g["student_id"] for g in grades] == list(STUDENTS)
+    for g in grades:
+        assert float(g["score"]) == pytest.approx(automatic_points())
+        assert float(g["max_score"]) == pytest.approx(total)
+        assert float(g["q2"]) == pytest.approx(sum(rubric_points("q2", "b").values()))
+    assert (tmp_path / "m" / "flags.csv").read_text().strip().count("\n") == 0
+
+
+def test_coarse_decimals_are_wrong_by_the_written_digit_rule(exams, tmp_path):
+    lp = params(exams, "s1", "q1", "a")
+    final = lloyd_iterations(lp["points"], [lp["points"][i] for i in lp["initial_indices"]])[-1]
+    truncated = [[math.trunc(v * 10) / 10 for v in c] for c in final]  # a digit dropped, not rounded
+    coarse = json.dumps(truncated)
+    fine = json.dumps([[float(f"{v:.1f}") for v in c] for c in final])  # rounded: within half a unit
+    assert any(abs(t - v) > 0.05 for tc, c in zip(truncated, final, strict=True) for t, v in zip(tc, c, strict=True))
+    rows = [("s1", "q1", "a", "final_centers", coarse), ("s2", "q1", "a", "final_centers", "oops")]
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    assert marks_of(tmp_path / "m")["s1"]["score"] == 0
+    rows[0] = ("s1", "q1", "a", "final_centers", fine)
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    assert marks_of(tmp_path / "m")["s1"]["score"] == pytest.approx(rubric_points("q1", "a")["final_centers"])
+
+
+def test_equivalent_expressions_earn_the_gan_points(exams, tmp_path):
+    x, z = sp.symbols("x z")
+    rows = []
+    for sid in STUDENTS:
+        gp = params(exams, sid, "q5", "a")
+        d_star, generator = gan_answers(gp["data_density"], gp["support"])
+        rows += [(sid, "q5", "a", "discriminator", str(sp.expand(sp.sympify(d_star)))),
+                 (sid, "q5", "b", "generator", str(sp.sympify(generator).rewrite(sp.Pow)))]
+    rows.append(("s1", "q5", "a", "discriminator", "x/(1+x)"))  # a wrong D* replaces s1's right one
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    marks = marks_of(tmp_path / "m")
+    gan = rubric_points("q5", "a")["discriminator"] + rubric_points("q5", "b")["generator"]
+    assert marks["s2"]["score"] == pytest.approx(gan) and marks["s3"]["score"] == pytest.approx(gan)
+    assert marks["s1"]["score"] == pytest.approx(rubric_points("q5", "b")["generator"])
+
+
+@pytest.mark.parametrize("follow", ["full", "half", "none"])
+def test_a_slip_in_the_first_presentation_is_followed_through(exams, tmp_path, follow):
+    cp = params(exams, "s1", "q2", "b")
+    truth = competitive(cp)["history"]
+    slipped = [[w + (1 if (i, j) == (0, 0) else 0) for j, w in enumerate(row)]
+               for i, row in enumerate(truth[0]["weights"])]
+    order = [cp["points"][h["point_index"]] for h in truth[1:]]
+    rest = competitive({**cp, "initial_weights": slipped, "points": order, "epochs": 1})["history"]
+    student = [slipped] + [h["weights"] for h in rest]
+    assert student[-1] != truth[-1]["weights"]  # the slip carries through to the end
+    rows = [("s1", "q2", "b", f"steps[{k}].weights", json.dumps(w)) for k, w in enumerate(student)]
+    rows.append(("s1", "q2", "b", "final_weights", json.dumps(student[-1])))
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"),
+              "--follow-through", follow)
+    assert out.returncode == 0, out.stderr
+    points = rubric_points("q2", "b")
+    each = points["steps[*].weights"] / len(truth)
+    share = {"full": 1, "half": 0.5, "none": 0}[follow]
+    expected = sum(each if w == h["weights"] else (share * each if k else 0)
+                   for k, (w, h) in enumerate(zip(student, truth, strict=True)))
+    expected += points["final_weights"] * share
+    assert marks_of(tmp_path / "m")["s1"]["score"] == pytest.approx(expected)
+    feedback = (tmp_path / "m" / "feedback" / "s1.md").read_text()
+    assert "follows from your own earlier value" in feedback if share else "follows" not in feedback
+
+
+def test_lloyd_follow_through_runs_from_the_students_centres(exams, tmp_path):
+    lp = params(exams, "s1", "q1", "a")
+    truth = lloyd_iterations(lp["points"], [lp["points"][i] for i in lp["initial_indices"]])
+    wrong = [[-5.0, 0.0], [5.0, 0.0]]  # as if the first step had split the points by the vertical axis
+    theirs = [wrong] + lloyd_iterations(lp["points"], wrong)
+    theirs = theirs[:len(truth)]
+    assert not np.allclose(theirs[1], truth[1])
+    final = lloyd_iterations(lp["points"], theirs[-1])[-1]
+    rows = [("s1", "q1", "a", f"iterations[{k}].centers_after", json.dumps(c)) for k, c in enumerate(theirs)]
+    rows.append(("s1", "q1", "a", "final_centers", json.dumps(final)))
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    points = rubric_points("q1", "a")
+    each = points["iterations[*].centers_after"] / len(truth)
+    assert marks_of(tmp_path / "m")["s1"]["score"] == pytest.approx(each * (len(truth) - 1) + points["final_centers"])
+    # zeros are degenerate: no follow-through from them
+    rows = [("s1", "q1", "a", "iterations[0].centers_after", "[[0, 0], [0, 0]]"),
+            ("s1", "q1", "a", "final_centers", json.dumps(lloyd_iterations(lp["points"], [[0, 0], [1e-9, 0]])[-1]))]
+    run("mark", str(exams), str(write_answers(tmp_path / "b.csv", rows)), "-o", str(tmp_path / "m2"))
+    assert marks_of(tmp_path / "m2")["s1"]["score"] == 0
+
+
+def test_an_answer_right_for_another_variant_is_wrong_and_flagged(exams, tmp_path):
+    rows = [r for r in correct_rows(exams, "s1") if r[1] == "q5"]
+    copied = [("s2",) + r[1:] for r in rows]  # s2 hands in s1's GAN answers
+    assert gan_answers(params(exams, "s1", "q5", "a")["data_density"], [0, 1]) != \
+        gan_answers(params(exams, "s2", "q5", "a")["data_density"], [0, 1])
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", copied)), "-o", str(tmp_path / "m"))
+    assert marks_of(tmp_path / "m")["s2"]["score"] == 0
+    with (tmp_path / "m" / "flags.csv").open() as f:
+        flags = list(csv.DictReader(f))
+    assert {(f["student_id"], f["question"], f["part"], f["matches_variant_of"]) for f in flags} == \
+        {("s2", "q5", "a", "s1"), ("s2", "q5", "b", "s1")}
+
+
+def test_garbage_rows_get_one_line_each_and_the_rest_is_marked(exams, tmp_path):
+    good = [r for r in correct_rows(exams, "s3") if r[1] == "q5"]
+    garbage = [("nobody", "q1", "a", "final_centers", "1"), ("s3", "q9", "a", "x", "1"),
+               ("s3", "q1", "a", "no_such_field", "1"), ("s3", "q1", "a", "final_centers", ""),
+               ("s3", "q1", "a", "iterations[0].centers_after", "[[1, 2]"),
+               ("s3", "q1", "a", "final_centers", "__import__('os')"), ("s3", "q6", "a", "x", "1")]
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", good + garbage)), "-o", str(tmp_path / "m"))
+    assert out.returncode == 0, out.stderr
+    lines = [line for line in out.stderr.splitlines() if line.startswith("nnexam: warning:")]
+    assert len(lines) == len(garbage), out.stderr
+    assert "Traceback" not in out.stderr
+    for n in range(len(good) + 2, len(good) + 2 + len(garbage)):
+        assert sum(f"line {n}:" in line for line in lines) == 1
+    gan = rubric_points("q5", "a")["discriminator"] + rubric_points("q5", "b")["generator"]
+    assert marks_of(tmp_path / "m")["s3"]["score"] == pytest.approx(gan)
+
+
+def test_malformed_files_are_one_line_and_exit_2_with_nothing_written(exams, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,answer\ns1,3\n")
+    out = run("mark", str(exams), str(bad), "-o", str(tmp_path / "m"))
+    assert out.returncode == 2 and out.stderr.count("\n") == 1 and "student_id" in out.stderr
+    assert not (tmp_path / "m").exists()
+    out = run("mark", str(tmp_path), str(bad), "-o", str(tmp_path / "m"))
+    assert out.returncode == 2 and "variants.json" in out.stderr and not (tmp_path / "m").exists()
+
+
+def test_a_folder_of_yaml_answers_and_manual_scores(exams, tmp_path):
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    gp = params(exams, "s2", "q5", "a")
+    d_star, _ = gan_answers(gp["data_density"], gp["support"])
+    (folder / "s2.yaml").write_text(f"- {{question: q5, part: a, path: discriminator, value: '{d_star}'}}\n")
+    manual = tmp_path / "manual.csv"
+    manual.write_text("student_id,question,part,score\ns2,q6,a,0.5\ns2,q1,a,3\ns2,q6,a,99\n")
+    out = run("mark", str(exams), str(folder), "-o", str(tmp_path / "m"), "--manual", str(manual),
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("nnexam: warning:") == 2  # an automatic part, and a score over the part's points
+    s2 = {s["student_id"]: s for s in json.loads(out.stdout)["students"]}["s2"]
+    assert s2["score"] == pytest.approx(rubric_points("q5", "a")["discriminator"] + 0.5)
+    assert {"question", "part", "score", "max_score", "feedback"} <= set(s2["parts"][0])
+
+
+def test_the_shipped_example_runs_as_the_readme_says(tmp_path):
+    examples = Path(__file__).resolve().parent.parent / "assignments" / "mock_final" / "examples"
+    out = run("generate", "mock-final", "--roster", str(examples / "roster.csv"), "--seed", "7", "--keys-only",
+              "-o", str(tmp_path / "exams"))
+    assert out.returncode == 0, out.stderr
+    out = run("mark", str(tmp_path / "exams"), str(examples / "answers.csv"), "-o", str(tmp_path / "m"),
+              "--manual", str(examples / "manual.csv"))
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.count("nnexam: warning:") == 1 and "final_centres" in out.stderr
+    with (examples / "manual.csv").open() as f:
+        manual = {}
+        for row in csv.DictReader(f):
+            manual[row["student_id"]] = manual.get(row["student_id"], 0) + float(row["score"])
+    marks = marks_of(tmp_path / "m")
+    for sid in ("u1001", "u1002"):  # every automatic answer right (decimals, fractions)
+        assert marks[sid]["score"] == pytest.approx(automatic_points() + manual[sid])
+    with (tmp_path / "m" / "flags.csv").open() as f:
+        assert {r["student_id"] for r in csv.DictReader(f)} == {"u1004"}
+
+
+def test_a_known_slip_is_named_in_the_feedback(exams, tmp_path):
+    cp = params(exams, "s2", "q2", "b")
+    truth = competitive(cp)["history"]
+    standard = competitive({**cp, "rule": "standard"})["history"]  # eta (x - w), the output y left out
+    assert standard[0]["weights"] != truth[0]["weights"]
+    rows = [("s2", "q2", "b", "steps[0].weights", json.dumps(standard[0]["weights"]))]
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    first = next(line for line in (tmp_path / "m" / "feedback" / "s2.md").read_text().splitlines()
+                 if "steps[0].weights" in line)
+    assert "wrong" in first and "standard rule" in first
+
+
+def test_an_answer_given_twice_is_noted_and_the_later_row_counts(exams, tmp_path):
+    gp = params(exams, "s3", "q5", "a")
+    d_star, _ = gan_answers(gp["data_density"], gp["support"])
+    rows = [("s3", "q5", "a", "discriminator", "x"), ("s3", "q5", "a", "discriminator", d_star)]
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    assert out.stderr.count("nnexam: warning:") == 1 and "line 3:" in out.stderr and "again" in out.stderr
+    assert marks_of(tmp_path / "m")["s3"]["score"] == pytest.approx(rubric_points("q5", "a")["discriminator"])
+
+
+def test_centres_are_a_set_so_their_order_is_free(exams, tmp_path):
+    lp = params(exams, "s2", "q1", "a")
+    its = lloyd_iterations(lp["points"], [lp["points"][i] for i in lp["initial_indices"]])
+    assert its[-1][0] != its[-1][1]
+    rows = [("s2", "q1", "a", f"iterations[{k}].centers_after", json.dumps(c[::-1])) for k, c in enumerate(its)]
+    rows.append(("s2", "q1", "a", "final_centers", json.dumps(its[-1][::-1])))
+    lp3 = params(exams, "s3", "q1", "a")
+    final3 = lloyd_iterations(lp3["points"], [lp3["points"][i] for i in lp3["initial_indices"]])[-1]
+    rows.append(("s3", "q1", "a", "final_centers", json.dumps([final3[0], final3[0]])))  # one centre twice
+    run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
+    marks = marks_of(tmp_path / "m")
+    assert marks["s2"]["score"] == pytest.approx(sum(rubric_points("q1", "a").values()))
+    assert marks["s3"]["score"] == 0
+
+
+def test_compare_unordered_matches_each_entry_to_a_different_one():
+    members = [Fraction(1, 3), Fraction(2, 3), 1]
+    assert compare_unordered(["2/3", 1, Written(0.333, "0.333")], [float(m) for m in members]) == []
+    assert compare_unordered(["2/3", "2/3", 1], [float(m) for m in members])  # one member twice, one missing
+    assert compare_unordered([1, 2], [1, 2, 3])

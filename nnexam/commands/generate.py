@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from assignments import distinct_batch, load, variant_seed, write
+from assignments import build, distinct_batch, load, variant_seed, write
 from assignments.roster import folder_name, read_roster
 
 
@@ -54,7 +54,11 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
     manifest = []
     console = Console(stderr=True)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs])
+    if roster is not None:  # a student's variant depends on the seed and their id alone: adding a student to
+        # the roster changes no one else's, so a roster batch is never redrawn for distinctness
+        built, exhausted = [build(spec, vseed, student) for _, vseed, student in jobs], {}
+    else:
+        built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs])
     with Progress(*columns, console=console, transient=False) as progress:
         task = progress.add_task(f"{spec.name} variants", total=len(jobs))
         for (folder, vseed, student), variant in zip(jobs, built, strict=True):

@@ -263,14 +263,19 @@ def test_nan_weights_that_are_no_cnn_earn_nothing():
 
 # ---- 4. worker messages are untrusted data -------------------------------------------------------------------------
 
-LIAR = """
-import sys, numpy as np
-frame = sys._getframe()  # the worker's own frame is below the import of the submission
+# what a hostile submission does to reach the worker: its frame (with the token, `send` and the probes) is below
+# the import of the submission on the stack, whether the worker was spawned or forked from the zygote
+FIND_WORKER = """frame = sys._getframe()  # the worker's own frame is below the import of the submission
 while not isinstance(frame.f_globals.get('PROBES'), dict):
     frame = frame.f_back
 worker = type('Worker', (), {})()
 worker.__dict__.update(frame.f_globals)
 W = frame.f_globals
+"""
+
+LIAR = """
+import sys, numpy as np
+""" + FIND_WORKER + """
 W['PROBES']['module'] = lambda probe: ({'leaves': 'nope', 'order': [10**9], 'runs': [{'calls': [-1]}],
                                          'n_params': 'x', 'free': [1]}, {'w0.r0.out': np.zeros(3)})
 W['PROBES']['names'] = lambda probe: ({'CNN': {'kind': ['class'], 'params': 7}}, {'x.bad': np.zeros(1)})
@@ -378,12 +383,7 @@ def test_frames_never_inflate_or_trust_declared_sizes():
 
 ZIP_BOMB = """
 import io, os, struct, sys, zipfile, zlib
-frame = sys._getframe()  # the worker's own frame is below the import of the submission
-while not isinstance(frame.f_globals.get('PROBES'), dict):
-    frame = frame.f_back
-worker = type('Worker', (), {})()
-worker.__dict__.update(frame.f_globals)
-W = frame.f_globals
+""" + FIND_WORKER + """
 buffer = io.BytesIO()
 with zipfile.ZipFile(buffer, 'w', zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
     with zf.open('q1.g0.npy', 'w', force_zip64=True) as member:

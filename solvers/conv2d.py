@@ -69,6 +69,21 @@ def factor_text(v: Any) -> str:
     return f"({text})" if text.startswith("-") or "/" in text else text
 
 
+def read_pool(params: dict[str, Any], out_h: int, out_w: int) -> dict[str, Any] | None:
+    """The optional `pool` {kind: max|avg, size, stride [size]} over an out_h x out_w feature map, or None."""
+    if params.get("pool") is None:
+        return None
+    raw = P.mapping(params["pool"], "pool")
+    P.no_unknown(raw, ["kind", "size", "stride"], "pool")
+    kind = P.choice(P.get(raw, "kind", field="pool.kind"), "pool.kind", ["max", "avg"])
+    size = pair(P.get(raw, "size", field="pool.size"), "pool.size", 1)
+    pstride = pair(P.get(raw, "stride", list(size)), "pool.stride", 1)
+    if size[0] > out_h or size[1] > out_w:
+        raise ParamError("pool.size", f"the pooling window ({size[0]} x {size[1]}) is larger than the "
+                                      f"feature map ({out_h} x {out_w})")
+    return {"kind": kind, "size": size, "stride": pstride}
+
+
 def pair(value: Any, field: str, low: int) -> tuple[int, int]:
     """An int or a pair of ints (height, width), each >= low."""
     if isinstance(value, (list, tuple)):
@@ -107,17 +122,7 @@ def _read(params: dict[str, Any]) -> dict[str, Any]:
                                    f"({hp} x {wp})")
     out_h = (hp - k.shape[1]) // stride[0] + 1
     out_w = (wp - k.shape[2]) // stride[1] + 1
-    pool = None
-    if params.get("pool") is not None:
-        raw = P.mapping(params["pool"], "pool")
-        P.no_unknown(raw, ["kind", "size", "stride"], "pool")
-        kind = P.choice(P.get(raw, "kind", field="pool.kind"), "pool.kind", ["max", "avg"])
-        size = pair(P.get(raw, "size", field="pool.size"), "pool.size", 1)
-        pstride = pair(P.get(raw, "stride", list(size)), "pool.stride", 1)
-        if size[0] > out_h or size[1] > out_w:
-            raise ParamError("pool.size", f"the pooling window ({size[0]} x {size[1]}) is larger than the "
-                                          f"feature map ({out_h} x {out_w})")
-        pool = {"kind": kind, "size": size, "stride": pstride}
+    pool = read_pool(params, out_h, out_w)
     return {"x": x, "k": k, "bias": bias, "stride": stride, "padding": padding, "pool": pool,
             "rank": d_in, "raw_bias": P.get(params, "bias", 0)}
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from . import params as P
 from . import pointwise as pw
-from .conv2d import depth, factor_text, num_text, pair
+from .conv2d import depth, factor_text, num_text, pair, read_pool
 from .core import Figure, Solution, SolverWarning, Step, Sym, Table, exact_field
 from .errors import ParamError
 from .numeric import exact_str
@@ -78,17 +78,7 @@ def _read(params: dict[str, Any]) -> dict[str, Any]:
     if h > hp or w > wp:
         raise ParamError("kernel", f"the kernel ({h} x {w}) is larger than the padded input ({hp} x {wp})")
     out_h, out_w = (hp - h) // stride[0] + 1, (wp - w) // stride[1] + 1
-    pool = None
-    if params.get("pool") is not None:
-        raw = P.mapping(params["pool"], "pool")
-        P.no_unknown(raw, ["kind", "size", "stride"], "pool")
-        kind = P.choice(P.get(raw, "kind", field="pool.kind"), "pool.kind", ["max", "avg"])
-        size = pair(P.get(raw, "size", field="pool.size"), "pool.size", 1)
-        pstride = pair(P.get(raw, "stride", list(size)), "pool.stride", 1)
-        if size[0] > out_h or size[1] > out_w:
-            raise ParamError("pool.size", f"the pooling window ({size[0]} x {size[1]}) is larger than the feature "
-                                          f"map ({out_h} x {out_w})")
-        pool = {"kind": kind, "size": size, "stride": pstride}
+    pool = read_pool(params, out_h, out_w)
     final = (out_h, out_w) if pool is None else ((out_h - pool["size"][0]) // pool["stride"][0] + 1,
                                                  (out_w - pool["size"][1]) // pool["stride"][1] + 1)
     raw_up = P.get(params, "upstream")

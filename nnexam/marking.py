@@ -170,7 +170,7 @@ class Answer:
 def read_answers(source: Path, exams: dict[str, Exam]
                  ) -> tuple[dict[str, dict[tuple[str, str, str], Answer]], list[str]]:
     """Answers per student, keyed by (question, part, path), and one line per bad row (skipped)."""
-    rows = _csv_rows(source) if source.is_file() else _folder_rows(source)
+    rows = _table(source, ANSWER_FIELDS) if source.is_file() else _folder_rows(source)
     answers: dict[str, dict[tuple[str, str, str], Answer]] = {}
     bad = []
     for where, row in rows:
@@ -243,21 +243,6 @@ def _bracketed(text: str) -> Any:
     if entries == [""]:
         return []
     return [_bracketed(e) for e in entries]
-
-
-def _csv_rows(path: Path) -> list[tuple[str, dict]]:
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            reader = csv.DictReader(f)
-            header = [h.strip() for h in reader.fieldnames or []]
-            missing = [h for h in ANSWER_FIELDS if h not in header]
-            if missing:
-                raise MarkingError(f"{path}: the header needs the columns {','.join(ANSWER_FIELDS)}; "
-                                   f"missing {', '.join(missing)}")
-            return [(f"{path.name} line {reader.line_num}", {k.strip(): v for k, v in row.items() if k})
-                    for row in reader]
-    except (UnicodeDecodeError, csv.Error) as exc:
-        raise MarkingError(f"{path}: not a readable CSV file ({exc})") from exc
 
 
 def _folder_rows(folder: Path) -> list[tuple[str, dict]]:

@@ -384,6 +384,6 @@ def _density_notes(expr: sp.Expr, options: Options) -> str:
     return (": " + " and ".join(notes)) if notes else ""
 
 
-__all__ = ["EXACT_RTOL", "ExpressionError", "Options", "SIMPLIFY_SECONDS", "Written", "answer_tolerance", "close", "compare",
-           "compare_unordered", "equivalent", "number_or_infinity", "read_expression", "unreadable",
+__all__ = ["EXACT_RTOL", "ExpressionError", "Options", "SIMPLIFY_SECONDS", "Written", "answer_tolerance", "close",
+           "compare", "compare_unordered", "equivalent", "number_or_infinity", "read_expression", "unreadable",
            "written_tolerance"]

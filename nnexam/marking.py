@@ -120,8 +120,8 @@ def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
     parts = {}
     for q in key["questions"]:
         for p in q["parts"]:
-            parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"),
-                                                p.get("params"), p.get("answer"), graded_items(p, f"{where}: {q['id']}"))
+            parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"), p.get("params"),
+                                                p.get("answer"), graded_items(p, f"{where}: {q['id']}"))
     return Exam(student_id, folder, parts)
 
 

@@ -185,7 +185,7 @@ def _grade(entry: Entry, key_part: dict[str, Any]) -> None:
         share = Fraction(item.points).limit_denominator(10**6) / len(leaves)
         start = len(blanks)
         for suffix, leaf in leaves:
-            blanks.append(_blank(f"{item.path}{suffix}", leaf, share))
+            blanks.append(blank_for(f"{item.path}{suffix}", leaf, share))
         rows = ([[start]] if shape == () else [list(range(start, start + len(leaves)))] if len(shape) == 1 else
                 [list(range(start + r * shape[1], start + (r + 1) * shape[1])) for r in range(shape[0])])
         groups.append(Group(_humane(item.path), rows, note))
@@ -198,7 +198,7 @@ def _grade(entry: Entry, key_part: dict[str, Any]) -> None:
         entry.kind = "cloze"
 
 
-def _blank(label: str, value: Any, weight: Fraction) -> Blank:
+def blank_for(label: str, value: Any, weight: Fraction) -> Blank:
     if isinstance(value, bool):
         return Blank(label, value, "true" if value else "false", 0.0, weight)
     if isinstance(value, str):

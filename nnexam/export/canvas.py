@@ -41,7 +41,7 @@ def canvas_zip(banks: list[Bank], title: str) -> bytes:
         points = bank.entries[0].points if bank.entries else 0
         ET.SubElement(ET.SubElement(selection, "selection_extension"), "points_per_item").text = number_text(points)
         for k, entry in enumerate(bank.entries, start=1):
-            section.append(_item(entry, f"{ident}_{number}_{k}"))
+            section.append(qti_item(entry, f"{ident}_{number}_{k}"))
             files.update(entry.files)
     ET.indent(root)
     quiz = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="utf-8") + b"\n"
@@ -56,7 +56,7 @@ def canvas_zip(banks: list[Bank], title: str) -> bytes:
     return stream.getvalue()
 
 
-def _item(entry: Entry, ident: str) -> ET.Element:
+def qti_item(entry: Entry, ident: str) -> ET.Element:
     kind = {"numerical": "numerical_question", "cloze": "fill_in_multiple_blanks_question",
             "multichoice": "multiple_choice_question"}.get(entry.kind, "essay_question")
     if kind == "fill_in_multiple_blanks_question" and any(isinstance(b.value, str) for b in entry.blanks):

@@ -67,7 +67,7 @@ def _numerical(q: ET.Element, entry: Entry) -> None:
     blank = entry.blanks[0]
     answer = ET.SubElement(q, "answer", fraction="100", format="moodle_auto_format")
     _text(answer, number_text(blank.value))
-    ET.SubElement(answer, "tolerance").text = repr(blank.tolerance)
+    ET.SubElement(answer, "tolerance").text = number_text(blank.tolerance)
     _html(answer, "feedback", "", entry)
     ET.SubElement(q, "unitgradingtype").text = "0"
     ET.SubElement(q, "unitpenalty").text = "0"
@@ -135,7 +135,7 @@ def _stack(q: ET.Element, entry: Entry) -> None:
         node = ET.SubElement(prt, "node")
         test = "NumAbsolute" if b.is_number else "AlgEquiv"
         for tag, value in (("name", "0"), ("description", ""), ("answertest", test), ("sans", f"ans{i}"),
-                           ("tans", f"ta{i}"), ("testoptions", repr(b.tolerance) if b.is_number else ""),
+                           ("tans", f"ta{i}"), ("testoptions", number_text(b.tolerance) if b.is_number else ""),
                            ("quiet", "0")):
             ET.SubElement(node, tag).text = value
         for side, score in (("true", "1"), ("false", "0")):
@@ -163,7 +163,7 @@ def _weights(entry: Entry) -> dict[int, int]:
 def _gap(blank, weight: int) -> str:
     if isinstance(blank.value, bool):
         return f"{{{weight}:MULTICHOICE:{'=true~false' if blank.value else 'true~=false'}}}"
-    return f"{{{weight}:NUMERICAL:={number_text(blank.value)}:{repr(blank.tolerance)}}}"
+    return f"{{{weight}:NUMERICAL:={number_text(blank.value)}:{number_text(blank.tolerance)}}}"
 
 
 def _text(parent: ET.Element, value: str) -> ET.Element:

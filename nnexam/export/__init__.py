@@ -35,6 +35,9 @@ def export(assignment: str, target: str, variants: int, seed: int, output: Path,
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file (mkstemp's are private)
         os.replace(tmp, output)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

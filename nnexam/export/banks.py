@@ -12,11 +12,14 @@ illustration, a part a person marks) is an essay whose grader information holds 
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from assignments import Assignment, Variant, distinct_batch, variant_seed
 from assignments.statements import model_answer, statements
@@ -178,16 +181,18 @@ def _grade(entry: Entry, key_part: dict[str, Any]) -> None:
     for item in items:
         value = resolve(key_part["answer"], item.tokens, entry.name, "key")
         value, note = _ordered(value) if item.unordered else (value, "")
-        shape = _shape(value)
-        if shape is None:
+        found = _rows(value)
+        if found is None:
             return  # a record or a missing value: marked by a person
-        leaves = _leaves(value)
+        leaves = [leaf for row in found for leaf in row]
         share = Fraction(item.points).limit_denominator(10**6) / len(leaves)
-        start = len(blanks)
-        for suffix, leaf in leaves:
-            blanks.append(blank_for(f"{item.path}{suffix}", leaf, share))
-        rows = ([[start]] if shape == () else [list(range(start, start + len(leaves)))] if len(shape) == 1 else
-                [list(range(start + r * shape[1], start + (r + 1) * shape[1])) for r in range(shape[0])])
+        rows = []
+        for row in found:
+            rows.append(list(range(len(blanks), len(blanks) + len(row))))
+            try:
+                blanks += [blank_for(f"{item.path}{suffix}", leaf, share) for suffix, leaf in row]
+            except ValueError:
+                return  # a text that is no expression: marked by a person
         groups.append(Group(_humane(item.path), rows, note))
     entry.blanks, entry.groups = blanks, groups
     if any(isinstance(b.value, str) for b in blanks):
@@ -217,28 +222,29 @@ def _ordered(value: Any) -> tuple[Any, str]:
     return ordered, f"in increasing order {what}".strip()
 
 
-def _shape(value: Any) -> tuple[int, ...] | None:
-    """() for a scalar, (n,) for a vector, (rows, cols) for a matrix; None for anything else."""
-    if isinstance(value, (bool, int, float, str)):
-        return ()
-    if isinstance(value, list) and value and all(isinstance(v, (bool, int, float, str)) for v in value):
-        return (len(value),)
-    if isinstance(value, list) and value and all(isinstance(v, list) and v and len(v) == len(value[0]) and all(
-            isinstance(x, (bool, int, float, str)) for x in v) for v in value):
-        return (len(value), len(value[0]))
-    return None
+SCALAR = (bool, int, float, str)
 
 
-def _leaves(value: Any) -> list[tuple[str, Any]]:
-    if not isinstance(value, list):
-        return [("", value)]
-    return [(f"[{i}]{s}", leaf) for i, v in enumerate(value) for s, leaf in _leaves(v)]
+def _rows(value: Any, suffix: str = "") -> list[list[tuple[str, Any]]] | None:
+    """The scalars of a nested list as rows (each innermost list one row, in index order), each scalar with its
+    index suffix (`[1][0]`); None where a record or a missing value is inside."""
+    if isinstance(value, SCALAR):
+        return [[(suffix, value)]]
+    if not isinstance(value, list) or not value:
+        return None
+    if all(isinstance(v, SCALAR) for v in value):
+        return [[(f"{suffix}[{i}]", v) for i, v in enumerate(value)]]
+    rows = []
+    for i, v in enumerate(value):
+        inner = _rows(v, f"{suffix}[{i}]")
+        if inner is None:
+            return None
+        rows += inner
+    return rows
 
 
 def _humane(path: str) -> str:
     """`iterations[0].centers_after` -> "iterations 1, centers after" (positions counted from 1)."""
-    import re
-
     text = re.sub(r"\[(\d+)\]", lambda m: f" {int(m.group(1)) + 1}", path)
     return text.replace(".", ", ").replace("_", " ")
 
@@ -261,6 +267,4 @@ def answer_layout(entry: Entry, gap) -> str:
 
 def number_text(value: float) -> str:
     """A float with all its digits and no exponent (the LMS number parsers want plain decimals)."""
-    import numpy as np
-
     return np.format_float_positional(float(value), trim="-")

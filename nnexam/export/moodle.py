@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import xml.etree.ElementTree as ET
 from fractions import Fraction
-from math import lcm
+from math import gcd, lcm
 
 from ..comparison import read_expression
 from .banks import Bank, Entry, answer_layout, number_text
@@ -22,6 +22,7 @@ from .maxima import maxima
 
 PLUGINFILE = "@@PLUGINFILE@@/"
 STACK_VERSION = "2023121100"
+MAX_WEIGHT = 100
 
 
 def moodle_xml(banks: list[Bank], stack: bool) -> bytes:
@@ -148,16 +149,17 @@ def _stack(q: ET.Element, entry: Entry) -> None:
 
 
 def _weights(entry: Entry) -> dict[int, int]:
-    """Integer gap weights in the proportions of the blanks' shares of the points (a cloze gap's weight is a
-    whole number; the question's mark is their sum)."""
+    """Integer gap weights (a cloze gap's weight is a whole number; the question's mark is their sum) in the
+    proportions of the blanks' shares of the points: exactly where that takes at most MAX_WEIGHT in all, else
+    rounded to parts of MAX_WEIGHT (at least 1 each)."""
     scale = lcm(*(b.weight.denominator for b in entry.blanks))
     raw = [int(b.weight * scale) for b in entry.blanks]
-    common = 0
-    for w in raw:
-        from math import gcd
-
-        common = gcd(common, w)
-    return {i: w // (common or 1) for i, w in enumerate(raw)}
+    common = gcd(*raw) or 1
+    exact = [w // common for w in raw]
+    if sum(exact) <= MAX_WEIGHT:
+        return dict(enumerate(exact))
+    total = sum(raw)
+    return {i: max(1, round(MAX_WEIGHT * w / total)) for i, w in enumerate(raw)}
 
 
 def _gap(blank, weight: int) -> str:

@@ -7,7 +7,7 @@ blank's text with the accepted answers. So a part with one number is a numerical
 rule's interval, a vector or matrix a fill-in-multiple-blanks question whose blanks accept the key written to
 DIGITS significant digits (the statement asks for that writing), a boolean a multiple-choice question, and the
 rest (expressions, written answers) essays whose general feedback holds the model answer and the worked
-solution. Figures are files of the package, under `nnexam-files/`, shown through `$IMS-CC-FILEBASE$/`.
+solution. Figures are files of the package, under `images/`, shown through `%24IMS-CC-FILEBASE%24/` (the package root).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from .html import relink
 QTI = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 MANIFEST = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
 CANVAS = "http://canvas.instructure.com/xsd/cccv1p0"
-FILES = "nnexam-files"
-FILEBASE = "$IMS-CC-FILEBASE$/"
+FILES = "images"
+FILEBASE = "%24IMS-CC-FILEBASE%24/"  # as text2qti writes it, which Canvas imports
 
 
 def canvas_zip(banks: list[Bank], title: str) -> bytes:

@@ -23,6 +23,7 @@ import solvers
 from assignments import build, load
 from nnexam.cli import main
 from nnexam.comparison import answer_tolerance
+from nnexam.export import build_banks, canvas_zip, moodle_xml
 
 VARIANTS = 3
 SEED = 7
@@ -53,11 +54,12 @@ def run(args: list[str]) -> int:
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
+    """The mock final's banks written both ways (the command itself runs in the tests further down)."""
     folder = tmp_path_factory.mktemp("export")
+    banks = build_banks(load("mock-final"), VARIANTS, SEED)
     moodle, canvas = folder / "mock-final.xml", folder / "mock-final-qti.zip"
-    for target, out, extra in (("moodle", moodle, ["--stack"]), ("canvas", canvas, [])):
-        assert run(["export", "mock-final", "--to", target, "--variants", str(VARIANTS), "--seed", str(SEED),
-                    "-o", str(out), *extra]) == 0
+    moodle.write_bytes(moodle_xml(banks, stack=True))
+    canvas.write_bytes(canvas_zip(banks, "Mock Final"))
     return moodle, canvas
 
 
@@ -220,11 +222,16 @@ def test_moodle_essays_hold_the_model_answer_and_the_math_is_mathjax(exports):
     assert used and used <= MATH_COMMANDS, sorted(used - MATH_COMMANDS)
 
 
-def test_moodle_without_stack_exports_expressions_as_essays(tmp_path):
-    out = tmp_path / "plain.xml"
-    assert run(["export", "mock-final", "--to", "moodle", "--variants", "1", "-o", str(out)]) == 0
-    q5a = moodle_banks(out)["$course$/nnexam/mock-final/q5a"][0]
-    assert q5a.get("type") == "essay" and "Key" in q5a.find("graderinfo/text").text
+@pytest.mark.parametrize("target", ["moodle", "canvas"])
+def test_the_command_writes_the_file(tmp_path, capsys, target):
+    out = tmp_path / f"plain.{'xml' if target == 'moodle' else 'zip'}"
+    assert run(["export", "mock-final", "--to", target, "--variants", "1", "-o", str(out)]) == 0
+    assert "wrote 14 banks" in capsys.readouterr().out
+    if target == "moodle":  # without --stack an expression is an essay holding the key
+        q5a = moodle_banks(out)["$course$/nnexam/mock-final/q5a"][0]
+        assert q5a.get("type") == "essay" and "Key" in q5a.find("graderinfo/text").text
+    else:
+        assert len(canvas_sections(out)[0]) == 14
 
 
 # --------------------------------------------------------------------------------------------- Canvas

@@ -110,12 +110,13 @@ def build_banks(assignment: Assignment, variants: int, seed: int) -> list[Bank]:
     banks = {(q.id, p.id): Bank(assignment.name, q.id, p.id, q.title) for q, p in exportable}
     pending: list[tuple[Entry, dict[str, str]]] = []
     for number, variant in enumerate(built):
+        key = {(q["id"], p["id"]): p for q in variant.key()["questions"] for p in q["parts"]}
         for q in variant.questions:
             if q.spec.sampler is None and number > 0:
                 continue
             for part in q.parts:
                 if (q.id, part.id) in banks:
-                    entry, latex = _entry(variant, q, part)
+                    entry, latex = _entry(variant, q, part, key[(q.id, part.id)])
                     banks[(q.id, part.id)].entries.append(entry)
                     pending.append((entry, latex))
     fields = ("statement", "feedback", "grader")
@@ -128,14 +129,12 @@ def build_banks(assignment: Assignment, variants: int, seed: int) -> list[Bank]:
     return list(banks.values())
 
 
-def _entry(variant: Variant, q, part) -> tuple[Entry, dict[str, str]]:
+def _entry(variant: Variant, q, part, key_part: dict[str, Any]) -> tuple[Entry, dict[str, str]]:
     a = variant.assignment
     redraws = variant.redraws.get(q.id)
     name = f"{a.name} {q.id}{part.id} seed {variant.seed}" + (f" redraws {q.id}={redraws}" if redraws else "")
     context = q.template_context(variant.seed)
     texts = statements(a.folder, q.spec.template, context, ["intro", part.id], "latex")
-    key = variant.key()
-    key_part = next(p for qq in key["questions"] if qq["id"] == q.id for p in qq["parts"] if p["id"] == part.id)
     entry = Entry(name=name, seed=int(variant.seed), draw=json.dumps(to_json(q.draw()), sort_keys=True),
                   kind="essay", points=float(part.spec.points))
     _grade(entry, key_part)

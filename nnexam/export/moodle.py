@@ -52,7 +52,8 @@ def _question(entry: Entry, stack: bool) -> ET.Element:
         names = sorted({str(v) for b in entry.blanks if not b.is_number for v in read_expression(b.value).free_symbols})
         what = f"in {', '.join(names)} " if names else ""
         text += (f"\n<p>Enter each answer as an expression {what}(for instance (1 + x)/(2 + x), sqrt(x), x^2, "
-                 "exp(-x)).</p>\n" + answer_layout(entry, lambda i, b: f"[[input:ans{i + 1}]] [[validation:ans{i + 1}]]"))
+                 "exp(-x)).</p>\n")
+        text += answer_layout(entry, lambda i, b: f"[[input:ans{i + 1}]] [[validation:ans{i + 1}]]")
     elif kind == "numerical":
         text += "\n" + f"<p>{entry.groups[0].label}:</p>"
     _html(q, "questiontext", text, entry)

@@ -360,3 +360,18 @@ def test_nothing_exportable_is_refused():
         for q in spec.questions])
     with pytest.raises(ExportError, match="nothing to export"):
         build_banks(code_only, 1, 0)
+
+
+@pytest.mark.parametrize("value", [1 / 3, -0.975, 2.5, 12.3456, 0.0123456, -7.0, 3.0])
+def test_the_lms_interval_is_what_nnexam_mark_accepts(value):
+    """A student who writes 4 significant digits: the LMS's interval and `nnexam mark`'s comparison agree."""
+    from nnexam.comparison import Written, compare
+
+    text, tol = answer_tolerance(value, 4)
+    unit = 0.0 if "." not in text else 10.0 ** -len(text.partition(".")[2])
+    for k in (-2, -1, 0, 1, 2):
+        written = float(text) + k * unit if unit else float(text) + k
+        shown = f"{written:#.4g}" if unit else str(int(written))
+        in_interval = abs(written - value) <= tol
+        marked = not compare(Written(float(shown), shown), value)
+        assert in_interval == marked, (value, shown)

@@ -243,9 +243,16 @@ def _rows(value: Any, suffix: str = "") -> list[list[tuple[str, Any]]] | None:
 
 
 def _humane(path: str) -> str:
-    """`iterations[0].centers_after` -> "iterations 1, centers after" (positions counted from 1)."""
-    text = re.sub(r"\[(\d+)\]", lambda m: f" {int(m.group(1)) + 1}", path)
-    return text.replace(".", ", ").replace("_", " ")
+    """`iterations[0].centers_after` -> "centers after, iteration 1" (positions counted from 1)."""
+    tokens = re.findall(r"([A-Za-z_]\w*)((?:\[\d+\])*)", path)
+    words = []
+    for name, indices in tokens:
+        numbers = [str(int(i) + 1) for i in re.findall(r"\d+", indices)]
+        word = name.replace("_", " ")
+        if numbers:
+            word = (word[:-1] if word.endswith("s") else word) + " " + ", ".join(numbers)
+        words.append(word)
+    return ", ".join([words[-1], *reversed(words[:-1])])
 
 
 def answer_layout(entry: Entry, gap) -> str:
@@ -253,14 +260,15 @@ def answer_layout(entry: Entry, gap) -> str:
     `gap(index, blank)` giving the HTML of each answer box."""
     out = []
     for group in entry.groups:
-        note = f" ({group.note})" if group.note else ""
         if len(group.rows) == 1:
+            note = f" ({group.note})" if group.note else ""
             cells = ", ".join(gap(i, entry.blanks[i]) for i in group.rows[0])
             out.append(f"<p>{group.label}{note}: {cells}</p>")
         else:
             rows = "".join("<tr>" + "".join(f"<td>{gap(i, entry.blanks[i])}</td>" for i in row) + "</tr>"
                            for row in group.rows)
-            out.append(f"<p>{group.label}{note} (one row per line):</p><table>{rows}</table>")
+            note = "; ".join(filter(None, ["one row per line", group.note]))
+            out.append(f"<p>{group.label} ({note}):</p><table>{rows}</table>")
     return "\n".join(out)
 
 

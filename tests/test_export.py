@@ -319,7 +319,7 @@ def test_canvas_numerical_range_is_the_marking_tolerance():
     from nnexam.export.canvas import qti_item
 
     blank = blank_for("alpha", 1 / 3, 1)
-    entry = Entry(name="hw7 q1a seed 1", seed=1, draw="{}", kind="numerical", points=2, blanks=[blank],
+    entry = Entry(name="hw7 q1a seed 1", kind="numerical", points=2, blanks=[blank],
                   groups=[Group("alpha", [[0]])])
     xml = ET.tostring(qti_item(entry, "x"), encoding="unicode")
     wrapped = f'<questestinterop xmlns="{NAMESPACE}">{xml}</questestinterop>'

@@ -1,6 +1,6 @@
 """`nnexam export`: an assignment's variants as question banks for Moodle (XML) and Canvas (QTI 1.2 zip).
 
-    export("mock-final", "moodle", variants=30, seed=7, output=Path("mock-final.xml"))
+    export("mock-final", "moodle", variants=6, seed=7, output=Path("mock-final.xml"))
 
 `banks` builds the banks (one per question part, one entry per variant), `moodle` and `canvas` write them. The
 file appears only once complete (written next to `output`, then renamed).

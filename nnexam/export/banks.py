@@ -11,7 +11,6 @@ illustration, a part a person marks) is an essay whose grader information holds 
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ import numpy as np
 
 from assignments import Assignment, Variant, distinct_batch, variant_seed
 from assignments.statements import model_answer, statements
-from solvers.core import to_json
 from solvers.errors import NnexamError
 from templates.mathprint import escape
 from templates.render import FigureSink, answer_lines, render_template, solution_context
@@ -69,9 +67,7 @@ class Group:
 class Entry:
     """One variant of one part."""
 
-    name: str
-    seed: int
-    draw: str  # the question's drawn parameters (JSON), to tell variants apart
+    name: str  # "mock-final q1a seed 237085666031134" (and " redraws q1=1"): what `nnexam render` needs
     kind: str  # "numerical", "cloze", "multichoice", "symbolic" or "essay"
     points: float
     statement: str = ""  # HTML
@@ -135,8 +131,7 @@ def _entry(variant: Variant, q, part, key_part: dict[str, Any]) -> tuple[Entry, 
     name = f"{a.name} {q.id}{part.id} seed {variant.seed}" + (f" redraws {q.id}={redraws}" if redraws else "")
     context = q.template_context(variant.seed)
     texts = statements(a.folder, q.spec.template, context, ["intro", part.id], "latex")
-    entry = Entry(name=name, seed=int(variant.seed), draw=json.dumps(to_json(q.draw()), sort_keys=True),
-                  kind="essay", points=float(part.spec.points))
+    entry = Entry(name=name, kind="essay", points=float(part.spec.points))
     _grade(entry, key_part)
     statement = "\n\n".join(t for t in (texts["intro"], texts[part.id]) if t)
     if entry.kind in ("numerical", "cloze"):

@@ -98,7 +98,7 @@ def qti_item(entry: Entry, ident: str) -> ET.Element:
             _material(response, f"b{i}")
             choices = ET.SubElement(response, "render_choice")
             for j, text in enumerate(accepted(blank), start=1):
-                _mattext(ET.SubElement(choices, "response_label", ident=f"b{i}_{j}"), text)
+                _material(ET.SubElement(choices, "response_label", ident=f"b{i}_{j}"), text)
             for j, _ in enumerate(accepted(blank), start=1):
                 condition = ET.SubElement(resprocessing, "respcondition")
                 ET.SubElement(ET.SubElement(condition, "conditionvar"), "varequal",

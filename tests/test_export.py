@@ -1,8 +1,9 @@
 """`nnexam export`: the Moodle XML and the Canvas QTI package, read back by readers written here from the
 published formats (Moodle's XML import format and its cloze syntax; IMS QTI 1.2 with Canvas's question types),
-not by the writer's code. Every graded number is checked against the variant re-solved with `solvers.solve`
-(and Lloyd's algorithm re-run in numpy), within the marking rule's tolerance; a STACK answer is read back from
-Maxima with sympy and compared with the key's expression.
+not by the writer's code: no QTI reader from the ecosystem fits (qti-package-maker writes Canvas QTI 1.2 but
+refuses to read it; qti2txt has no installable release). Every graded number is checked against the variant
+re-solved with `solvers.solve` (and Lloyd's algorithm re-run in numpy), within the marking rule's tolerance; a
+STACK answer is read back from Maxima with sympy and compared with the key's expression.
 """
 
 from __future__ import annotations

@@ -213,14 +213,16 @@ def test_moodle_essays_hold_the_model_answer_and_the_math_is_mathjax(exports):
     assert float(essay.find("defaultgrade").text) == 1
     feedback = banks["$course$/nnexam/mock-final/q1a"][0].find("generalfeedback/text").text
     assert "Worked solution" in feedback and "@@PLUGINFILE@@/" in feedback  # the Voronoi figure
-    used = set()
+    used, environments = set(), set()
     for questions in banks.values():
         for q in questions:
             for text in q.iter("text"):
                 for inline, display in re.findall(r"\\\((.*?)\\\)|\\\[(.*?)\\\]", text.text or "", re.S):
                     used |= set(re.findall(r"\\([A-Za-z]+)", inline + display))
+                    environments |= set(re.findall(r"\\begin\{(\w+\*?)\}", inline + display))
                 assert "$" not in re.sub(r"\$(course|IMS)", "", text.text or "")  # no TeX left outside MathJax
     assert used and used <= MATH_COMMANDS, sorted(used - MATH_COMMANDS)
+    assert environments <= {"bmatrix", "pmatrix", "matrix", "cases", "array", "aligned"}, environments
 
 
 @pytest.mark.parametrize("target", ["moodle", "canvas"])

@@ -378,3 +378,16 @@ def test_the_lms_interval_is_what_nnexam_mark_accepts(value):
         in_interval = abs(written - value) <= tol
         marked = not compare(Written(float(shown), shown), value)
         assert in_interval == marked, (value, shown)
+
+
+def test_text_inside_math_is_what_mathjax_shows():
+    """MathJax shows a `\\text{}` argument as it is: LaTeX's text escapes must not reach it."""
+    from nnexam.export.html import to_html
+
+    latex = r"\[ S = \text{sum of ||C\_a(n) - x\_n||\textasciicircum{}2, 50\%} \]"
+    (html,) = to_html([latex])
+    math = re.search(r"\\\[(.*?)\\\]", html, re.S).group(1)
+    for argument in re.findall(r"\\text\{([^{}]*)\}", math):
+        assert "\\" not in argument, math
+    shown = re.sub(r"\\text\{([^{}]*)\}", r"\1", math).replace(r"\_", "_").replace(r"\%", "%")
+    assert "sum of ||C_a(n) - x_n||^2, 50%" in shown

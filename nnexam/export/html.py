@@ -12,6 +12,10 @@ import pypandoc
 
 MARK = "NNEXAMFRAGMENTBREAK"
 IMAGE = re.compile(r'<img src="([^"]+)"')
+MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.S)
+TEXT = re.compile(r"\\text\{((?:[^{}\\]|\\[_&%$#{}]|\\text(?:asciicircum|asciitilde|backslash)\{\})*)\}")
+ESCAPE = re.compile(r"\\([_&%$#{}])|\\text(asciicircum|asciitilde|backslash)\{\}")
+LITERAL = {"asciicircum": "^", "asciitilde": "~"}
 
 
 def to_html(fragments: list[str]) -> list[str]:
@@ -25,7 +29,23 @@ def to_html(fragments: list[str]) -> list[str]:
     pieces = re.split(rf"\s*<p>{MARK}</p>\s*", html)
     if len(pieces) != len(fragments):
         raise RuntimeError(f"pandoc returned {len(pieces)} fragments for {len(fragments)}")
-    return [p.strip() for p in pieces]
+    return [MATH.sub(lambda m: mathjax_text(m.group(0)), p.strip()) for p in pieces]
+
+
+def mathjax_text(tex: str) -> str:
+    """TeX math with its `\\text{...}` made MathJax's: MathJax shows a text argument as it is (LaTeX's text
+    escapes `\\_`, `\\textasciicircum{}` would show their backslashes), so the characters LaTeX escapes there
+    become literal text or, where text cannot hold them, the same escape in math between two texts."""
+
+    def text(m: re.Match) -> str:
+        def escape(e: re.Match) -> str:
+            if e.group(2) in LITERAL:
+                return LITERAL[e.group(2)]
+            symbol = "\\backslash " if e.group(2) else "\\" + e.group(1)
+            return "}" + symbol + "\\text{"
+        return ("\\text{" + ESCAPE.sub(escape, m.group(1)) + "}").replace("\\text{}", "")
+
+    return TEXT.sub(text, tex)
 
 
 def images(html: str) -> list[str]:

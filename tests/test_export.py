@@ -391,3 +391,5 @@ def test_text_inside_math_is_what_mathjax_shows():
         assert "\\" not in argument, math
     shown = re.sub(r"\\text\{([^{}]*)\}", r"\1", math).replace(r"\_", "_").replace(r"\%", "%")
     assert "sum of ||C_a(n) - x_n||^2, 50%" in shown
+    (roman,) = to_html([r"\( \mathrm{final centers} = 2 \)"])
+    assert r"\mathrm{final\ centers}" in roman  # math mode would drop a plain space

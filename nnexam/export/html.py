@@ -16,6 +16,7 @@ MATH = re.compile(r"\\\(.*?\\\)|\\\[.*?\\\]", re.S)
 TEXT = re.compile(r"\\text\{((?:[^{}\\]|\\[_&%$#{}]|\\text(?:asciicircum|asciitilde|backslash)\{\})*)\}")
 ESCAPE = re.compile(r"\\([_&%$#{}])|\\text(asciicircum|asciitilde|backslash)\{\}")
 LITERAL = {"asciicircum": "^", "asciitilde": "~"}
+ROMAN = re.compile(r"\\mathrm\{([^{}]*)\}")
 
 
 def to_html(fragments: list[str]) -> list[str]:
@@ -35,7 +36,8 @@ def to_html(fragments: list[str]) -> list[str]:
 def mathjax_text(tex: str) -> str:
     """TeX math with its `\\text{...}` made MathJax's: MathJax shows a text argument as it is (LaTeX's text
     escapes `\\_`, `\\textasciicircum{}` would show their backslashes), so the characters LaTeX escapes there
-    become literal text or, where text cannot hold them, the same escape in math between two texts."""
+    become literal text or, where text cannot hold them, the same escape in math between two texts. The words
+    of a `\\mathrm{final centers}` keep their space (`\\ `), which math mode would drop."""
 
     def text(m: re.Match) -> str:
         def escape(e: re.Match) -> str:
@@ -45,6 +47,7 @@ def mathjax_text(tex: str) -> str:
             return "}" + symbol + "\\text{"
         return ("\\text{" + ESCAPE.sub(escape, m.group(1)) + "}").replace("\\text{}", "")
 
+    tex = ROMAN.sub(lambda m: "\\mathrm{" + re.sub(r"(?<!\\) ", r"\\ ", m.group(1)) + "}", tex)
     return TEXT.sub(text, tex)
 
 

@@ -120,12 +120,12 @@ def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
     parts = {}
     for q in key["questions"]:
         for p in q["parts"]:
-            parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"),
-                                                p.get("params"), p.get("answer"), _items(p, f"{where}: {q['id']}"))
+            parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"), p.get("params"),
+                                                p.get("answer"), graded_items(p, f"{where}: {q['id']}"))
     return Exam(student_id, folder, parts)
 
 
-def _items(part: dict, where: str) -> list[Item]:
+def graded_items(part: dict, where: str) -> list[Item]:
     """The graded values of a part: its rubric with `[*]` expanded over the key, or its final fields."""
     answer = part.get("answer")
     if part.get("manual") or answer is None or part.get("illustration"):

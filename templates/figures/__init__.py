@@ -1,6 +1,8 @@
 """Drawers for `solvers.Figure` data: one function per figure kind, registered with `@drawer("kind")`.
 
-Each drawer takes the figure's data and a fresh matplotlib Axes; `draw` saves the result to a file.
+A direct drawer (`@drawer("kind", direct=True)`) takes the figure's data and returns an `svg.Canvas`: the SVG
+is written directly, without a plotting library. Any other drawer takes the data and a fresh matplotlib Axes;
+matplotlib is imported only when such a drawer is used. `draw` saves the result to a file.
 Modules in this package are imported automatically.
 """
 
@@ -12,30 +14,47 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+from solvers.core import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from solvers.core import Figure  # noqa: E402
-
-_DRAWERS: dict[str, Callable[[dict[str, Any], Any], None]] = {}
+_DRAWERS: dict[str, Callable[..., Any]] = {}
+_DIRECT: set[str] = set()
 
 
-def drawer(kind: str):
-    """Register `draw(data, ax)` for figures of `kind`; it draws on a fresh matplotlib Axes."""
+def drawer(kind: str, direct: bool = False):
+    """Register a drawer for figures of `kind`: `draw(data) -> svg.Canvas` when `direct`, else
+    `draw(data, ax)` on a fresh matplotlib Axes."""
 
     def decorate(fn):
         _DRAWERS[kind] = fn
+        if direct:
+            _DIRECT.add(kind)
+        else:
+            _DIRECT.discard(kind)
         return fn
 
     return decorate
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend, imported on first use (it costs ~0.4 s)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def draw(figure: Figure, path: Path) -> Path:
-    """Draw `figure` into `path` (SVG or PNG, by suffix) and return the path."""
+    """Draw `figure` into `path` (SVG; PNG too for the matplotlib drawers) and return the path."""
     if figure.kind not in _DRAWERS:
         raise KeyError(f"no drawer for figure kind {figure.kind!r}")
+    path = Path(path)
+    if figure.kind in _DIRECT:
+        if path.suffix != ".svg":
+            raise ValueError(f"figure kind {figure.kind!r} is drawn as SVG only, not {path.suffix!r}")
+        return _DRAWERS[figure.kind](figure.data).save(path)
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     try:
         _DRAWERS[figure.kind](figure.data, ax)

@@ -14,7 +14,7 @@ from . import drawer
 from .plot import BLUE, GREY, PALETTE, RED, Plot
 
 
-def voronoi_segments(centers: np.ndarray, box: tuple[float, float, float, float]) -> list[tuple[int, int, tuple, tuple]]:
+def voronoi_segments(centers: np.ndarray, box: tuple[float, float, float, float]) -> list[tuple]:
     """(i, j, p, q) for every pair of centres whose cells share the boundary segment p-q inside box
     (x0, x1, y0, y1). On the bisector p(t) = m + t u, "c_i no farther than c_k" is the linear condition
     2 p . (c_k - c_i) <= |c_k|^2 - |c_i|^2, so each centre and each box side cuts the range of t."""

@@ -42,6 +42,15 @@ def nice_limits(lo: float, hi: float, count: int = 6) -> tuple[float, float, lis
     return start, stop, ticks
 
 
+def inner_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    """The 1-2-5 ticks inside [lo, hi] (limits kept as they are)."""
+    if hi - lo < 1e-12:
+        return nice_limits(lo, hi, count)[2]
+    step = nice_step(hi - lo, count)
+    first = math.ceil(lo / step - 1e-9)
+    return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
+
+
 def tick_text(value: float, step: float) -> str:
     """A tick label with as many decimals as the step needs; minus as U+2212."""
     decimals = max(0, -math.floor(math.log10(step) + 1e-9))
@@ -83,27 +92,35 @@ def clip_segment(p, q, box) -> tuple | None:
 class Plot:
     """One axes box of `width` x `height` (the whole picture; margins come out of it) over xlim x ylim.
 
-    `equal`: one unit is as long on both axes (the box shrinks to fit). `ylog`: a log y axis."""
+    `equal`: one unit is as long on both axes (the box shrinks to fit). `ylog`: a log y axis. `tight_x`,
+    `tight_y`: the limits as given, ticks inside them (else the limits widen to whole tick steps)."""
 
     def __init__(self, xlim: Sequence[float], ylim: Sequence[float], *, xlabel: str = "", ylabel: str = "",
                  title: str = "", width: float = 460, height: float = 330, ylog: bool = False,
-                 equal: bool = False, xticks: list[float] | None = None, yticks: list[float] | None = None):
+                 equal: bool = False, tight_x: bool = False, tight_y: bool = False):
         self.ylog = ylog
-        self.xlim, self.xticks = self._axis(xlim, xticks)
+        if tight_x and xlim[1] - xlim[0] > 1e-12:
+            self.xlim, self.xticks = (float(xlim[0]), float(xlim[1])), inner_ticks(float(xlim[0]), float(xlim[1]))
+        else:
+            self.xlim, self.xticks = self._axis(xlim)
         if ylog:
             lo, hi, exps = log_ticks(*ylim)
             self.ylim, self.yticks, self.ylabels = (lo, hi), [10.0 ** k for k in exps], [f"10^{{{k}}}" for k in exps]
         else:
-            self.ylim, self.yticks = self._axis(ylim, yticks)
+            if tight_y and ylim[1] - ylim[0] > 1e-12:
+                self.ylim = (float(ylim[0]), float(ylim[1]))
+                self.yticks = inner_ticks(*self.ylim)
+            else:
+                self.ylim, self.yticks = self._axis(ylim)
             step = self.yticks[1] - self.yticks[0] if len(self.yticks) > 1 else 1.0
             self.ylabels = [tick_text(v, step) for v in self.yticks]
-        xstep = self.xticks[1] - self.xticks[0] if len(self.xticks) > 1 else 1.0
+        xstep = self.xticks[1] - self.xticks[0] if len(self.xticks) > 1 else max(abs(self.xticks[0]), 1.0)
         self.xlabels = [tick_text(v, xstep) for v in self.xticks]
         self.width, self.height = float(width), float(height)
         self.title = wrap(title, TITLE, self.width - 2 * PAD) if title else []
         left = PAD + max(text_width(t, TICK) for t in self.ylabels) + 5 + (LABEL + 4 if ylabel else 0)
         top = PAD + len(self.title) * TITLE * 1.25 + (4 if self.title else 4)
-        right = PAD + text_width(self.xlabels[-1], TICK) / 2 + 2
+        right = PAD + text_width(self.xlabels[-1], TICK) / 2 + 2 if self.xlabels else PAD
         bottom = PAD + TICK + 8 + (LABEL * 1.3 if xlabel else 0)
         w, h = self.width - left - right, self.height - top - bottom
         if equal:
@@ -122,9 +139,7 @@ class Plot:
         self._frame()
 
     @staticmethod
-    def _axis(lim, ticks):
-        if ticks is not None:
-            return (float(lim[0]), float(lim[1])), ticks
+    def _axis(lim):
         lo, hi, t = nice_limits(float(lim[0]), float(lim[1]))
         return (lo, hi), t
 
@@ -201,7 +216,9 @@ class Plot:
             pieces.append(run)
         for piece in pieces:
             self.canvas.polyline(piece, stroke, width, dash, cls=cls)
-            self.curve_points.extend(piece)
+            for (ax, ay), (bx, by) in zip(piece, piece[1:], strict=False):
+                n = max(1, int(math.hypot(bx - ax, by - ay) / 4))
+                self.curve_points.extend((ax + (bx - ax) * t / n, ay + (by - ay) * t / n) for t in range(n + 1))
         if label:
             self.legend_entries.append((label, {"line": (stroke, width, dash)}))
 

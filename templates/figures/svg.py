@@ -118,9 +118,9 @@ class Canvas:
             shift = target
             attrs = _attrs(dy=float(dy) if dy else None, font_size=float(size * SMALL) if kind else None)
             body.append(f"<tspan {attrs}>{escape(part)}</tspan>" if attrs else escape(part))
-        self.items.append(
-            f"<text {_attrs(class_=cls, x=float(x), y=float(y), font_size=float(size), text_anchor=anchor, fill=fill, font_weight=weight)}>"
-            + "".join(body) + "</text>")
+        attrs = _attrs(class_=cls, x=float(x), y=float(y), font_size=float(size), text_anchor=anchor, fill=fill,
+                       font_weight=weight)
+        self.items.append(f"<text {attrs}>" + "".join(body) + "</text>")
 
     def arrow(self, x1, y1, x2, y2, stroke="#000", width=1.2, head=7.0, dash=None, cls=None) -> None:
         """A line from (x1, y1) to (x2, y2) with a filled head at the end."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,21 @@ def pyplot():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+SET_WIDTH = 0.75  # of the text width, for a figure as wide as REFERENCE
+REFERENCE = 470.0  # SVG units: a direct drawing this wide has its 10-12 unit text at about 8-9 pt when set
+
+
+def display_width(path: Path) -> float:
+    """The fraction of the text width to set the figure at: SET_WIDTH for a matplotlib figure, and for a
+    direct drawing in proportion to its width (so its text comes out the same size in every figure), at
+    most the whole width."""
+    head = Path(path).read_text(encoding="utf-8", errors="replace")[:400] if Path(path).suffix == ".svg" else ""
+    found = re.search(r'<svg[^>]*\bwidth="([0-9.]+)"', head)
+    if not found:
+        return SET_WIDTH
+    return round(min(1.0, max(0.4, SET_WIDTH * float(found.group(1)) / REFERENCE)), 2)
 
 
 def draw(figure: Figure, path: Path) -> Path:

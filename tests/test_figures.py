@@ -16,7 +16,7 @@ import pytest
 
 from solvers import solve
 from solvers.registry import kind_info, kinds
-from templates.figures import _DIRECT, draw
+from templates.figures import draw, is_direct
 
 NS = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parents[1]
@@ -115,7 +115,7 @@ def direct_examples():
         for name, params in kind_info(kind).examples.items():
             sol = solve(kind, params)
             for k, figure in enumerate(figures_of(sol)):
-                if figure.kind in _DIRECT:
+                if is_direct(figure.kind):
                     yield pytest.param(figure, id=f"{kind}-{name}-{k}")
 
 

@@ -36,6 +36,11 @@ def drawer(kind: str, direct: bool = False):
     return decorate
 
 
+def is_direct(kind: str) -> bool:
+    """Whether figures of `kind` are drawn as SVG directly (no matplotlib)."""
+    return kind in _DIRECT
+
+
 def pyplot():
     """matplotlib.pyplot on the Agg backend, imported on first use (it costs ~0.4 s)."""
     import matplotlib

@@ -23,9 +23,10 @@ TICK, LABEL, TITLE, LEGEND = 10.0, 11.0, 12.0, 10.0
 PAD = 6.0
 
 
-def nice_step(span: float, count: int = 6) -> float:
-    """The 1-2-5 step (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`."""
-    raw = span / max(count - 1, 1)
+def nice_step(span: float, count: int = 6, integer: bool = False) -> float:
+    """The 1-2-5 step (1, 2 or 5 times a power of ten) giving about `count` ticks over `span`; at least 1
+    when the axis counts (`integer`)."""
+    raw = max(span / max(count - 1, 1), 1.0 if integer else 0.0)
     mag = 10.0 ** math.floor(math.log10(raw))
     return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * (1 - 1e-9))
 
@@ -42,11 +43,11 @@ def nice_limits(lo: float, hi: float, count: int = 6) -> tuple[float, float, lis
     return start, stop, ticks
 
 
-def inner_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+def inner_ticks(lo: float, hi: float, count: int = 6, integer: bool = False) -> list[float]:
     """The 1-2-5 ticks inside [lo, hi] (limits kept as they are)."""
     if hi - lo < 1e-12:
         return nice_limits(lo, hi, count)[2]
-    step = nice_step(hi - lo, count)
+    step = nice_step(hi - lo, count, integer)
     first = math.ceil(lo / step - 1e-9)
     return [round(k * step, 12) for k in range(first, math.floor(hi / step + 1e-9) + 1)]
 
@@ -97,10 +98,11 @@ class Plot:
 
     def __init__(self, xlim: Sequence[float], ylim: Sequence[float], *, xlabel: str = "", ylabel: str = "",
                  title: str = "", width: float = 460, height: float = 330, ylog: bool = False,
-                 equal: bool = False, tight_x: bool = False, tight_y: bool = False):
+                 equal: bool = False, tight_x: bool = False, tight_y: bool = False, integer_x: bool = False):
         self.ylog = ylog
         if tight_x and xlim[1] - xlim[0] > 1e-12:
-            self.xlim, self.xticks = (float(xlim[0]), float(xlim[1])), inner_ticks(float(xlim[0]), float(xlim[1]))
+            self.xlim = (float(xlim[0]), float(xlim[1]))
+            self.xticks = inner_ticks(*self.xlim, integer=integer_x)
         else:
             self.xlim, self.xticks = self._axis(xlim)
         if ylog:
@@ -127,8 +129,10 @@ class Plot:
             sx = w / (self.xlim[1] - self.xlim[0])
             sy = h / (self.ylim[1] - self.ylim[0])
             s = min(sx, sy)
-            w, h = s * (self.xlim[1] - self.xlim[0]), s * (self.ylim[1] - self.ylim[0])
-            self.width, self.height = left + w + right, top + h + bottom
+            new_w, h = s * (self.xlim[1] - self.xlim[0]), s * (self.ylim[1] - self.ylim[0])
+            left += (w - new_w) / 2  # the picture keeps its width (title, legend), the box is centred in it
+            w = new_w
+            self.height = top + h + bottom
         self.box = (left, top, w, h)  # pixels: the axes box
         self.xlabel, self.ylabel = xlabel, ylabel
         self.canvas = Canvas(self.width, self.height)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tempfile
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
@@ -21,31 +22,67 @@ EM = 0.6  # estimated advance of one character, in em
 SMALL = 0.7  # size of a sub- or superscript relative to its text
 
 
+def _script(label: str, i: int) -> tuple[str, int] | None:
+    """The script that starts at label[i] (just after `_` or `^`) and the index after it: `{...}`, a
+    parenthesised group `(...)`, or a run of at most 3 letters and digits (`x_1`, `lambda_max`, `x^2`); None
+    where none starts (`batch_mean` keeps its underscore)."""
+    if i >= len(label):
+        return None
+    if label[i] == "{":
+        end = label.find("}", i + 1)
+        return (label[i + 1:end], end + 1) if end > 0 else None
+    if label[i] == "(":
+        depth = 0
+        for j in range(i, len(label)):
+            depth += {"(": 1, ")": -1}.get(label[j], 0)
+            if depth == 0:
+                return label[i:j + 1], j + 1
+        return None
+    j = i
+    while j < len(label) and (label[j].isalnum() or label[j] in "*'−-" and j == i):
+        j += 1
+    if j == i or j - i > 3 or (j < len(label) and label[j].isalnum()):
+        return None
+    return label[i:j], j
+
+
 def runs(label: str) -> list[tuple[str, str]]:
-    """Split `label` into (text, "" | "sub" | "sup") runs: `a_1`, `a_{12}`, `x^2`, `x^{-1}`."""
+    """Split `label` into (text, "" | "sub" | "sup") runs: `a_1`, `a_{12}`, `x^2`, `x^{-1}`, `w^(t)`."""
     out: list[tuple[str, str]] = []
     i, plain = 0, ""
     while i < len(label):
         ch = label[i]
-        if ch in "_^" and i + 1 < len(label):
-            if plain:
-                out.append((plain, ""))
-                plain = ""
-            kind = "sub" if ch == "_" else "sup"
-            if label[i + 1] == "{":
-                end = label.find("}", i + 2)
-                end = len(label) if end < 0 else end
-                out.append((label[i + 2:end], kind))
-                i = end + 1
-            else:
-                out.append((label[i + 1], kind))
-                i += 2
+        script = _script(label, i + 1) if ch in "_^" else None
+        if script is None:
+            plain += ch
+            i += 1
             continue
-        plain += ch
-        i += 1
+        if plain:
+            out.append((plain, ""))
+            plain = ""
+        out.append((script[0], "sub" if ch == "_" else "sup"))
+        i = script[1]
     if plain:
         out.append((plain, ""))
     return out
+
+
+GREEK = {"alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "eta": "η", "theta": "θ",
+         "lambda": "λ", "mu": "μ", "sigma": "σ", "phi": "φ", "Sigma": "Σ"}
+
+
+def label(text: str) -> str:
+    """A label handed over by a solver, as plain Unicode: through `templates.mathprint.prose` (the `$...$`
+    notation's text printer) where it exists, else with the `$` dropped, Greek words as letters and `||`
+    as a norm."""
+    from templates import mathprint
+
+    prose = getattr(mathprint, "prose", None)
+    if prose is not None:
+        return prose(text, "text")
+    text = text.replace("\\$", "\0").replace("$", "").replace("\0", "$")
+    text = re.sub(r"(?<![A-Za-z])(" + "|".join(GREEK) + r")(?![A-Za-z])", lambda m: GREEK[m.group(1)], text)
+    return text.replace("||", "‖").replace(" - ", " − ")
 
 
 def text_width(label: str, size: float) -> float:

@@ -299,3 +299,32 @@ def test_render_mock_final_never_imports_matplotlib(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip().splitlines()[-1] == "False"
     assert (tmp_path / "solutions.pdf").stat().st_size > 0
+
+
+@pytest.mark.parametrize("span", [0.013, 0.7, 1.0, 3.3, 47.0, 500.0, 12345.0])
+def test_ticks_follow_the_1_2_5_rule(span):
+    from templates.figures.plot import nice_limits
+
+    lo, hi, ticks = nice_limits(-0.3 * span, 0.7 * span)
+    step = ticks[1] - ticks[0]
+    mantissa = step / 10 ** np.floor(np.log10(step))
+    assert min(abs(mantissa - m) for m in (1, 2, 5)) < 1e-6
+    assert 4 <= len(ticks) <= 11 and lo <= -0.3 * span and hi >= 0.7 * span
+    assert np.allclose(np.diff(ticks), step)
+
+
+def test_log_axis_ticks_are_powers_of_ten(tmp_path):
+    params = {**kind_info("gradient_descent").examples["hw5_q1"], "iterations": 40}
+    root = svg_of("gradient_descent", params, tmp_path, "curves")
+    axes = with_class(root, "axes", "rect")[0]
+    left = float(axes.get("x"))
+    y_ticks = [e for e in with_class(root, "tick", "text") if e.get("text-anchor") == "end"]
+    assert len(y_ticks) >= 2
+    exponents = []
+    for e in y_ticks:
+        assert e.text == "10" and float(e.get("x")) < left
+        (sup,) = list(e)
+        assert float(sup.get("dy")) < 0  # raised: a superscript
+        exponents.append(int(sup.text.replace("\u2212", "-")))
+    assert exponents == sorted(exponents) and len(set(np.diff(exponents))) == 1
+    assert_text_inside(root)

@@ -66,6 +66,27 @@ def display_width(path: Path) -> float:
     return round(min(1.0, max(0.4, SET_WIDTH * float(found.group(1)) / REFERENCE)), 2)
 
 
+def _fit_text(fig) -> None:
+    """Wrap each axes' title and labels to the axes' size, so that none is clipped at the figure's edge."""
+    import textwrap
+
+    width, height = fig.get_size_inches()
+    for ax in fig.axes:
+        box = ax.get_position()
+        for get, put, span in ((ax.get_title, ax.set_title, width), (ax.get_xlabel, ax.set_xlabel, width),
+                               (ax.get_ylabel, ax.set_ylabel, height)):
+            text = get()
+            if not text:
+                continue
+            size = (ax.title if get == ax.get_title else ax.xaxis.label if get == ax.get_xlabel
+                    else ax.yaxis.label).get_fontsize()
+            share = 0.9 if get == ax.get_title and len(fig.axes) == 1 else (
+                box.width if span is width else box.height)  # a lone title may span the figure
+            chars = max(12, int(span * share * 72 / (0.55 * size)))
+            if len(text) > chars:
+                put("\n".join(textwrap.wrap(text, chars)), fontsize=size)
+
+
 def draw(figure: Figure, path: Path) -> Path:
     """Draw `figure` into `path` (SVG; PNG too for the matplotlib drawers) and return the path."""
     if figure.kind not in _DRAWERS:
@@ -79,6 +100,7 @@ def draw(figure: Figure, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
     try:
         _DRAWERS[figure.kind](figure.data, ax)
+        _fit_text(fig)
         fig.tight_layout()
         fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
     finally:

@@ -107,7 +107,8 @@ class Plot:
             self.xlim, self.xticks = self._axis(xlim)
         if ylog:
             lo, hi, exps = log_ticks(*ylim)
-            self.ylim, self.yticks, self.ylabels = (lo, hi), [10.0 ** k for k in exps], [f"10^{{{k}}}" for k in exps]
+            self.ylim, self.yticks = (lo, hi), [10.0 ** k for k in exps]
+            self.ylabels = [f"10^{{{k}}}".replace("-", "\u2212") for k in exps]
         else:
             if tight_y and ylim[1] - ylim[0] > 1e-12:
                 self.ylim = (float(ylim[0]), float(ylim[1]))

@@ -278,7 +278,7 @@ def test_attention_graph_has_a_node_per_vertex_and_an_edge_per_adjacency_entry(t
     Q, K = X, X @ np.array([[0, 1], [1, 0]]).T
     shown = {}
     for e in with_class(root, "edge-label", "text"):
-        m = re.fullmatch(r"α(\d)(\d) = ([-0-9.e]+)", text_of(e))
+        m = re.fullmatch(r"α(\d),(\d) = ([-0-9.e]+)", text_of(e))
         shown[(int(m.group(1)), int(m.group(2)))] = float(m.group(3))
     assert set(shown) == {tuple(e) for e in edges}
     for v in range(4):

@@ -189,13 +189,16 @@ def attention_graph(data: dict[str, Any]):
     weights, edges = data["weights"], data["edges"]
     n = len(weights)
     R, r = (0.0 if n == 1 else 105.0), 17.0
-    pos = [(x + R + 90, y + R + 70) for x, y in _layout(n, R)]
-    c = Canvas(2 * R + 180, 2 * R + 140)
-    centre = (R + 90, R + 70)
+    raw = _layout(n, R)
+    x_lo, y_lo = min(x for x, _ in raw), min(y for _, y in raw)
+    margin = 90.0  # room for the self-loops and their labels around the nodes
+    pos = [(x - x_lo + margin, y - y_lo + margin - 20) for x, y in raw]
+    c = Canvas(max(x for x, _ in pos) + margin, max(y for _, y in pos) + margin - 20)
+    centre = (margin - x_lo, margin - 20 - y_lo)
     labels = []
     for v, u in edges:
         a = weights[v][u]
-        text = f"α_{{{v}{u}}} = {a:.3g}"
+        text = f"α_{{{v},{u}}} = {a:.3g}"
         if v == u:
             x, y = pos[v]
             ox, oy = x - centre[0], y - centre[1]
@@ -203,7 +206,8 @@ def attention_graph(data: dict[str, Any]):
             ux, uy = (ox / norm, oy / norm) if n > 1 else (0.0, -1.0)
             lx, ly = x + ux * (r + 9), y + uy * (r + 9)
             c.circle(lx, ly, 10, "none", GREY, 1.2, cls="edge self-loop")
-            tx, ty = x + ux * (r + 32), y + uy * (r + 32)
+            half = text_width(text, SIZE) / 2  # the label's box, centred beyond the loop along the way out
+            tx, ty = lx + ux * (14 + half), ly + uy * (14 + SIZE * 0.5) + SIZE * 0.35
             labels.append((tx, ty, text))
             continue
         (x1, y1), (x2, y2) = pos[u], pos[v]  # the message flows from u = v' into v
@@ -229,8 +233,8 @@ def attention_graph(data: dict[str, Any]):
         c.circle(x, y, r, "#dbe8f6", "#333", 1.2, cls="node")
         c.text(x, y + SIZE * 0.4, str(v), SIZE + 2, "middle", cls="node-label")
     for x, y, text in labels:
-        w = text_width(text, SIZE - 1)
+        w = text_width(text, SIZE)
         x = min(max(x, w / 2 + 3), c.width - w / 2 - 3)
-        c.rect(x - w / 2 - 1, y - SIZE + 1, w + 2, SIZE + 2, fill="#fff", stroke="none", cls="edge-label-bg")
-        c.text(x, y, text, SIZE - 1, "middle", RED, cls="edge-label")
+        c.rect(x - w / 2 - 1, y - SIZE, w + 2, SIZE + 3, fill="#fff", stroke="none", cls="edge-label-bg")
+        c.text(x, y, text, SIZE, "middle", RED, cls="edge-label")
     return c

@@ -1,12 +1,17 @@
-"""Figures of the kinds perceptron, conv2d_backprop, transformer_block, optimizer_step, pca and gmm_em."""
+"""Figures of the kinds perceptron, conv2d_backprop, transformer_block, optimizer_step, pca and gmm_em.
+
+The perceptron's lines, the principal axes and the EM ellipses are drawn as SVG directly; the contour plot
+and the two grids of numbers still use matplotlib (imported only when drawn)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from . import drawer
+from .plot import BLUE, GREY, ORANGE, PALETTE, RED, Plot
 
 
 def _box(points: np.ndarray, pad: float = 0.25) -> tuple[float, float, float, float]:
@@ -15,37 +20,100 @@ def _box(points: np.ndarray, pad: float = 0.25) -> tuple[float, float, float, fl
     return lo[0] - margin[0], hi[0] + margin[0], lo[1] - margin[1], hi[1] + margin[1]
 
 
-def _line(ax, w: list[float], box: tuple[float, float, float, float], **style) -> None:
-    """The line w0 x + w1 y + w2 = 0 inside the box (nothing when w0 = w1 = 0)."""
-    a, b, c = w
-    x0, x1, y0, y1 = box
-    if abs(b) > 1e-12:
-        xs = np.array([x0, x1])
-        ax.plot(xs, -(a * xs + c) / b, **style)
-    elif abs(a) > 1e-12:
-        ax.plot([-c / a, -c / a], [y0, y1], **style)
+def _line(p: Plot, w: list[float], **style) -> bool:
+    """The line w0 x + w1 y + w2 = 0 across the plot box (nothing when w0 = w1 = 0)."""
+    a, b, c = (float(v) for v in w)
+    if math.hypot(a, b) < 1e-12:
+        return False
+    (x0, x1), (y0, y1) = p.xlim, p.ylim
+    foot = np.array([-a * c, -b * c]) / (a * a + b * b)  # the point of the line nearest the origin
+    along = np.array([-b, a]) / math.hypot(a, b)
+    span = 2 * (abs(x1 - x0) + abs(y1 - y0) + float(np.abs(foot).sum()))
+    return p.segment(tuple(foot - span * along), tuple(foot + span * along), **style)
 
 
-@drawer("perceptron_boundary")
-def perceptron_boundary(data: dict[str, Any], ax) -> None:
+@drawer("perceptron_boundary", direct=True)
+def perceptron_boundary(data: dict[str, Any]):
     """data: points (n x 2), labels (n), initial and final [w1, w2, b]: the lines w . x + b = 0."""
     points = np.asarray(data["points"], dtype=float)
     labels = np.asarray(data["labels"], dtype=float)
-    box = _box(points)
+    x0, x1, y0, y1 = _box(points)
+    p = Plot((x0, x1), (y0, y1), xlabel="x_1", ylabel="x_2", title="Points and the boundary w · x + b = 0")
+    if _line(p, data["initial"], stroke=GREY, width=1.3, dash="5 4", cls="boundary initial"):
+        p.legend_entries.append(("initial boundary", {"line": (GREY, 1.3, "5 4")}))
+    if _line(p, data["final"], stroke=RED, width=1.8, cls="boundary final"):
+        p.legend_entries.append(("final boundary", {"line": (RED, 1.8, None)}))
     high = labels > (labels.max() + labels.min()) / 2 if labels.max() > labels.min() else labels >= 0
-    ax.scatter(points[high, 0], points[high, 1], marker="o", color="tab:blue", s=45, zorder=3, label="higher label")
-    ax.scatter(points[~high, 0], points[~high, 1], marker="s", color="tab:orange", s=45, zorder=3,
-               label="lower label")
-    for i, p in enumerate(points):
-        ax.annotate(f"{i} ({labels[i]:g})", p, textcoords="offset points", xytext=(5, 5), fontsize=8)
-    _line(ax, data["initial"], box, color="tab:gray", linestyle="--", linewidth=1.2, label="initial boundary")
-    _line(ax, data["final"], box, color="tab:red", linewidth=1.8, label="final boundary")
-    ax.set_xlim(box[0], box[1])
-    ax.set_ylim(box[2], box[3])
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(loc="best", fontsize=7)
-    ax.set_title("Points and the boundary w . x + b = 0", fontsize=10)
+    p.scatter(points[high], "circle", 4.5, BLUE, label="higher label", cls="marker data")
+    p.scatter(points[~high], "square", 4.0, ORANGE, label="lower label", cls="marker data")
+    for i, (x, y) in enumerate(points):
+        p.annotate(x, y, f"{i} ({labels[i]:g})")
+    return p.finish()
+
+
+@drawer("pca_axes", direct=True)
+def pca_axes(data: dict[str, Any]):
+    """data: points (n x 2), mean, eigenvalues (descending), eigenvectors (rows)."""
+    points = np.asarray(data["points"], dtype=float)
+    mean = np.asarray(data["mean"], dtype=float)
+    ends = [mean + 2 * np.sqrt(max(lam, 0.0)) * np.asarray(u, dtype=float)
+            for lam, u in zip(data["eigenvalues"], data["eigenvectors"], strict=True)]
+    x0, x1, y0, y1 = _box(np.vstack([points, *ends, *[2 * mean - e for e in ends]]), pad=0.1)
+    p = Plot((x0, x1), (y0, y1), equal=True, xlabel="x_1", ylabel="x_2", width=470, height=400,
+             title="Principal axes (length 2√λ each way)")
+    for j, (lam, end) in enumerate(zip(data["eigenvalues"], ends, strict=True)):
+        colour = PALETTE[(j + 1) % len(PALETTE)]
+        a, b = p.px(*(2 * mean - end)), p.px(*end)
+        p.canvas.arrow(*a, *b, colour, 1.8, 8, cls="axis-arrow")
+        p.curve_points.extend((a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in np.linspace(0, 1, 40))
+        p.annotate(*end, f"u_{j + 1} (λ = {lam:.3g})", fill=colour)
+    p.scatter(points, "circle", 4.0, BLUE, label="samples", cls="marker data")
+    p.scatter([mean], "cross", 6.0, "#000", label="mean", cls="marker mean")
+    return p.finish()
+
+
+def _ellipse(mean: np.ndarray, cov: np.ndarray, radius: float = 2.0) -> np.ndarray:
+    """Points of the ellipse (x - mu)^T S^-1 (x - mu) = radius^2."""
+    values, vectors = np.linalg.eigh(cov)
+    angle = np.linspace(0, 2 * np.pi, 100)
+    circle = np.stack([np.cos(angle), np.sin(angle)])
+    return (mean[:, None] + vectors @ (radius * np.sqrt(np.clip(values, 0, None))[:, None] * circle)).T
+
+
+def _mix(weights: np.ndarray) -> str:
+    """The colour mixing the components' palette colours by `weights` (responsibilities)."""
+    rgb = np.array([[int(PALETTE[k % len(PALETTE)][i:i + 2], 16) for i in (1, 3, 5)] for k in range(len(weights))])
+    r, g, b = np.clip(weights @ rgb, 0, 255).round().astype(int)
+    return f"#{r:02x}{g:02x}{b:02x}"
+
+
+@drawer("gmm_ellipses", direct=True)
+def gmm_ellipses(data: dict[str, Any]):
+    """data: points (n x 2), history (per iteration, from the initial one: [weights, means, covariances]),
+    responsibilities (n x K, the last iteration's)."""
+    points = np.asarray(data["points"], dtype=float)
+    resp = np.asarray(data["responsibilities"], dtype=float)
+    history = data["history"]
+    K = resp.shape[1]
+    outlines = [[_ellipse(np.asarray(means[k], dtype=float), np.asarray(covs[k], dtype=float)) for k in range(K)]
+                for _, means, covs in history]
+    x0, x1, y0, y1 = _box(np.vstack([points, *[e for row in outlines for e in row]]), pad=0.05)
+    p = Plot((x0, x1), (y0, y1), equal=True, xlabel="x_1", ylabel="x_2", width=470, height=400,
+             title=f"EM: 2σ ellipses over {len(history) - 1} iteration(s)")
+    for t, row in enumerate(outlines):
+        last = t == len(history) - 1
+        for k, e in enumerate(row):
+            colour = PALETTE[k % len(PALETTE)]
+            p.line(e[:, 0], e[:, 1], colour if last or t == 0 else "#c8c8c8", 1.8 if last else 0.9,
+                   "5 4" if t == 0 and not last else None, label=f"component {k}" if last else None,
+                   cls="ellipse")
+            mean = history[t][1][k]
+            p.marker(*mean, "cross", 6.0 if last else 3.5, colour, cls="marker mean")
+    if len(history) > 1:
+        p.legend_entries.append(("initial (dashed)", {"line": (GREY, 0.9, "5 4")}))
+    for i, (x, y) in enumerate(points):
+        p.marker(x, y, "circle", 4.5, _mix(resp[i]), "#000", cls="marker data")
+    return p.finish()
 
 
 @drawer("optimizer_path")
@@ -65,74 +133,6 @@ def optimizer_path(data: dict[str, Any], ax) -> None:
     ax.set_ylabel(data["ylabel"])
     ax.legend(loc="best", fontsize=7)
     ax.set_title(data["title"], fontsize=10)
-
-
-@drawer("pca_axes")
-def pca_axes(data: dict[str, Any], ax) -> None:
-    """data: points (n x 2), mean, eigenvalues (descending), eigenvectors (rows)."""
-    points = np.asarray(data["points"], dtype=float)
-    mean = np.asarray(data["mean"], dtype=float)
-    ends = [mean + 2 * np.sqrt(lam) * np.asarray(u) for lam, u in zip(data["eigenvalues"], data["eigenvectors"],
-                                                                        strict=True)]
-    box = _box(np.vstack([points, *ends, *[2 * mean - e for e in ends]]), pad=0.1)
-    ax.scatter(points[:, 0], points[:, 1], color="tab:blue", s=30, zorder=3, label="samples")
-    ax.plot(*mean, "P", color="k", markersize=9, zorder=4, label="mean")
-    for j, (lam, end) in enumerate(zip(data["eigenvalues"], ends, strict=True)):
-        start = 2 * mean - end
-        ax.annotate("", xy=end, xytext=start, arrowprops={"arrowstyle": "->", "color": f"C{j + 1}", "lw": 1.8})
-        ax.annotate(f"u{j + 1} (lambda = {lam:.3g})", end, textcoords="offset points", xytext=(4, 4), fontsize=8,
-                    color=f"C{j + 1}")
-    ax.set_xlim(box[0], box[1])
-    ax.set_ylim(box[2], box[3])
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(loc="best", fontsize=7)
-    ax.set_title("Principal axes (length 2 sqrt(lambda) each way)", fontsize=10)
-
-
-def _ellipse(mean: np.ndarray, cov: np.ndarray, radius: float = 2.0) -> np.ndarray:
-    """Points of the ellipse (x - mu)^T S^-1 (x - mu) = radius^2."""
-    values, vectors = np.linalg.eigh(cov)
-    angle = np.linspace(0, 2 * np.pi, 100)
-    circle = np.stack([np.cos(angle), np.sin(angle)])
-    return (mean[:, None] + vectors @ (radius * np.sqrt(np.clip(values, 0, None))[:, None] * circle)).T
-
-
-@drawer("gmm_ellipses")
-def gmm_ellipses(data: dict[str, Any], ax) -> None:
-    """data: points (n x 2), history (per iteration, from the initial one: [weights, means, covariances]),
-    responsibilities (n x K, the last iteration's)."""
-    points = np.asarray(data["points"], dtype=float)
-    resp = np.asarray(data["responsibilities"], dtype=float)
-    history = data["history"]
-    K = resp.shape[1]
-    outlines = []
-    for t, (_, means, covs) in enumerate(history):
-        last = t == len(history) - 1
-        for k in range(K):
-            e = _ellipse(np.asarray(means[k], dtype=float), np.asarray(covs[k], dtype=float))
-            outlines.append(e)
-            ax.plot(e[:, 0], e[:, 1], color=f"C{k}", linestyle="--" if t == 0 else "-",
-                    linewidth=1.8 if last else 0.9, alpha=1.0 if last or t == 0 else 0.35,
-                    label=f"component {k}" if last else None)
-            ax.plot(*means[k], "x" if not last else "X", color=f"C{k}", markersize=5 if not last else 9)
-    colours = resp @ np.array([matplotlib_rgb(k) for k in range(K)])
-    ax.scatter(points[:, 0], points[:, 1], c=np.clip(colours, 0, 1), edgecolors="k", s=40, zorder=3)
-    box = _box(np.vstack([points, *outlines]), pad=0.05)
-    ax.set_xlim(box[0], box[1])
-    ax.set_ylim(box[2], box[3])
-    ax.set_aspect("equal", adjustable="box")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(loc="best", fontsize=7)
-    ax.set_title(f"EM: 2-sigma ellipses over {len(history) - 1} iteration(s)", fontsize=10)
-
-
-def matplotlib_rgb(k: int) -> np.ndarray:
-    from matplotlib.colors import to_rgb
-
-    return np.asarray(to_rgb(f"C{k % 10}"))
 
 
 def _panels(ax, count: int) -> list:

@@ -126,11 +126,13 @@ class Plot:
         right = PAD + text_width(self.xlabels[-1], TICK) / 2 + 2 if self.xlabels else PAD
         bottom = PAD + TICK + 8 + (LABEL * 1.3 if xlabel else 0)
         w, h = self.width - left - right, self.height - top - bottom
+        self.ylabel_x = PAD + LABEL
         if equal:
             sx = w / (self.xlim[1] - self.xlim[0])
             sy = h / (self.ylim[1] - self.ylim[0])
             s = min(sx, sy)
             new_w, h = s * (self.xlim[1] - self.xlim[0]), s * (self.ylim[1] - self.ylim[0])
+            self.ylabel_x += (w - new_w) / 2
             left += (w - new_w) / 2  # the picture keeps its width (title, legend), the box is centred in it
             w = new_w
             self.height = top + h + bottom
@@ -180,10 +182,10 @@ class Plot:
         if not self.ylabel:
             return
         left, top, w, h = self.box
-        x, y = PAD + LABEL, top + h / 2
+        x, y = self.ylabel_x, top + h / 2
         text_len = text_width(self.ylabel, LABEL)
         if text_len > h:  # too long to stand beside the axis: set it above the axes instead
-            self.canvas.text(PAD, top - 4, self.ylabel, LABEL, "start", cls="ylabel")
+            self.canvas.text(self.ylabel_x - LABEL, top - 4, self.ylabel, LABEL, "start", cls="ylabel")
             return
         self.canvas.items.append(f'<g transform="rotate(-90 {x:.2f} {y:.2f})">')
         self.canvas.text(x, y, self.ylabel, LABEL, "middle", cls="ylabel")
@@ -227,15 +229,16 @@ class Plot:
         if label:
             self.legend_entries.append((label, {"line": (stroke, width, dash)}))
 
-    def segment(self, p, q, stroke=RED, width=1.6, dash=None, cls="segment") -> None:
-        """A straight segment in data coordinates, clipped to the axes box."""
+    def segment(self, p, q, stroke=RED, width=1.6, dash=None, cls="segment") -> bool:
+        """A straight segment in data coordinates, clipped to the axes box; whether any of it is inside."""
         seg = clip_segment(p, q, (*self.xlim, *self.ylim))
-        if seg is None:
-            return
+        if seg is None or math.dist(*seg) < 1e-12:
+            return False
         (ax, ay), (bx, by) = self.px(*seg[0]), self.px(*seg[1])
         self.canvas.line(ax, ay, bx, by, stroke, width, dash, cls=cls)
         n = max(2, int(math.hypot(bx - ax, by - ay) / 4))
         self.curve_points.extend((ax + (bx - ax) * t, ay + (by - ay) * t) for t in np.linspace(0, 1, n))
+        return True
 
     def marker(self, x: float, y: float, shape="circle", size=4.0, fill="#000", stroke="none", cls="marker"):
         px, py = self.px(x, y)
@@ -268,7 +271,9 @@ class Plot:
                        and box[1] - r <= my <= box[1] + box[3] + r)
             hits += sum(1 for bx, by, bw, bh in self.labels if bx < box[0] + box[2] and box[0] < bx + bw
                         and by < box[1] + box[3] and box[1] < by + bh)
-            return hits
+            crossed = sum(1 for cx, cy in self.curve_points
+                          if box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3])
+            return hits * 1000 + crossed  # markers and labels first, then lines
 
         tx, ty = min(inside, key=clashes)
         self.labels.append((tx, ty - size * 0.8, width, size))
@@ -279,9 +284,10 @@ class Plot:
         return width, len(self.legend_entries) * LEGEND * 1.5 + 6
 
     def _covers(self, x: float, y: float, w: float, h: float) -> int:
-        """How many markers and curve points the rectangle x, y, w, h would hide."""
+        """How many markers, curve points and labels the rectangle x, y, w, h would hide."""
         hits = sum(1 for px, py, r in self.markers if x - r <= px <= x + w + r and y - r <= py <= y + h + r)
         hits += sum(1 for px, py in self.curve_points if x - 2 <= px <= x + w + 2 and y - 2 <= py <= y + h + 2)
+        hits += sum(1 for bx, by, bw, bh in self.labels if bx < x + w and x < bx + bw and by < y + h and y < by + bh)
         return hits
 
     def finish(self) -> Canvas:

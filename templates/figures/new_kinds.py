@@ -1,7 +1,5 @@
 """Figures of the kinds perceptron, conv2d_backprop, transformer_block, optimizer_step, pca and gmm_em.
-
-The perceptron's lines, the principal axes and the EM ellipses are drawn as SVG directly; the contour plot
-and the two grids of numbers still use matplotlib (imported only when drawn)."""
+All drawn as SVG directly (contours by marching squares)."""
 
 from __future__ import annotations
 
@@ -12,6 +10,7 @@ import numpy as np
 
 from . import drawer
 from .plot import BLUE, GREY, ORANGE, PALETTE, RED, Plot
+from .svg import Canvas, label, text_width
 
 
 def _box(points: np.ndarray, pad: float = 0.25) -> tuple[float, float, float, float]:
@@ -116,85 +115,140 @@ def gmm_ellipses(data: dict[str, Any]):
     return p.finish()
 
 
-@drawer("optimizer_path")
-def optimizer_path(data: dict[str, Any], ax) -> None:
+VIRIDIS = ["#440154", "#482878", "#3e4989", "#31688e", "#26828e", "#1f9e89", "#35b779", "#6ece58", "#b5de2b",
+           "#fde725"]
+
+
+def contour_segments(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) -> list[tuple]:
+    """Marching squares: the segments of the curve z = level through the grid (z[i, j] at (x[j], y[i])),
+    each crossing of a cell edge placed by linear interpolation; cells with a missing value are skipped."""
+    out = []
+    for i in range(len(y) - 1):
+        for j in range(len(x) - 1):
+            corners = [(x[j], y[i], z[i, j]), (x[j + 1], y[i], z[i, j + 1]), (x[j + 1], y[i + 1], z[i + 1, j + 1]),
+                       (x[j], y[i + 1], z[i + 1, j])]
+            if any(not np.isfinite(c[2]) for c in corners):
+                continue
+            cuts = []
+            for (ax, ay, av), (bx, by, bv) in zip(corners, corners[1:] + corners[:1], strict=True):
+                if (av < level) != (bv < level):
+                    t = (level - av) / (bv - av)
+                    cuts.append((ax + t * (bx - ax), ay + t * (by - ay)))
+            if len(cuts) == 2:
+                out.append((cuts[0], cuts[1]))
+            elif len(cuts) == 4:  # a saddle: pair the crossings around the corners on the same side
+                out += [(cuts[0], cuts[1]), (cuts[2], cuts[3])]
+    return out
+
+
+@drawer("optimizer_path", direct=True)
+def optimizer_path(data: dict[str, Any]):
     """data: x, y (grid axes), z (values on the grid, rows along y), path (iterates), xlabel, ylabel, title."""
     x, y = np.asarray(data["x"], dtype=float), np.asarray(data["y"], dtype=float)
-    z = np.asarray(data["z"], dtype=float)
+    z = np.asarray([[np.nan if v is None else v for v in row] for row in data["z"]], dtype=float)
+    p = Plot((x[0], x[-1]), (y[0], y[-1]), xlabel=label(data["xlabel"]), ylabel=label(data["ylabel"]),
+             title=label(data["title"]), tight_x=True, tight_y=True, width=470, height=360)
     finite = z[np.isfinite(z)]
     if finite.size and finite.max() > finite.min():
         levels = np.unique(np.quantile(finite, np.linspace(0.02, 0.98, 12)))
-        ax.contour(x, y, z, levels=levels, cmap="viridis", linewidths=0.8)
+        for k, level in enumerate(levels):
+            d = []
+            for a, b in contour_segments(x, y, z, float(level)):
+                (ax, ay), (bx, by) = p.px(*a), p.px(*b)
+                d.append(f"M{ax:.1f} {ay:.1f}L{bx:.1f} {by:.1f}")
+            if d:
+                colour = VIRIDIS[round(k * (len(VIRIDIS) - 1) / max(len(levels) - 1, 1))]
+                p.canvas.path("".join(d), stroke=colour, width=0.8, cls="contour")
     path = np.asarray(data["path"], dtype=float)
-    ax.plot(path[:, 0], path[:, 1], "-o", color="tab:red", markersize=3, linewidth=1.2, label="iterates")
-    ax.plot(path[0, 0], path[0, 1], "s", color="k", markersize=6, label="start")
-    ax.plot(path[-1, 0], path[-1, 1], "*", color="tab:red", markersize=11, label="last")
-    ax.set_xlabel(data["xlabel"])
-    ax.set_ylabel(data["ylabel"])
-    ax.legend(loc="best", fontsize=7)
-    ax.set_title(data["title"], fontsize=10)
+    p.line(path[:, 0], path[:, 1], RED, 1.2, label="iterates", cls="path")
+    p.scatter(path, "circle", 2.2, RED, cls="marker iterate")
+    p.scatter(path[:1], "square", 4.0, "#000", label="start", cls="marker start")
+    p.scatter(path[-1:], "cross", 6.0, RED, label="last", cls="marker last")
+    return p.finish()
 
 
-def _panels(ax, count: int) -> list:
-    """`count` side-by-side Axes in place of `ax` (one per channel or head)."""
-    if count == 1:
-        return [ax]
-    fig = ax.figure
-    ax.remove()
-    return list(np.ravel(fig.subplots(1, count)))
+def _blues(value: float) -> str:
+    """matplotlib's "Blues" at value in [0, 1], from its ends and middle."""
+    stops = [(0.0, (247, 251, 255)), (0.5, (107, 174, 214)), (1.0, (8, 48, 107))]
+    v = min(max(value, 0.0), 1.0)
+    (a, ca), (b, cb) = next((s, t) for s, t in zip(stops, stops[1:], strict=False) if v <= t[0])
+    f = (v - a) / (b - a)
+    r, g, bl = (round(ca[i] + f * (cb[i] - ca[i])) for i in range(3))
+    return f"#{r:02x}{g:02x}{bl:02x}"
 
 
-@drawer("pool_routing")
-def pool_routing(data: dict[str, Any], ax) -> None:
+def _grid_panels(count: int, rows: int, cols: int, cell: float, titles: list[str], xlabel: str, ylabel: str):
+    """A canvas with `count` side-by-side grids of rows x cols cells; returns it and each grid's top-left."""
+    panel = cols * cell
+    over = max(0.0, (max(text_width(t, 11) for t in titles) - panel) / 2 + 4)  # a title wider than its grid
+    left, top, gap = 34.0 + (14 if ylabel else 0) + over, 24.0, max(30.0, 2 * over + 10)
+    width = left + count * panel + (count - 1) * gap + max(12.0, over + 4)
+    c = Canvas(width, top + rows * cell + 30 + (14 if xlabel else 0))
+    origins = []
+    for k in range(count):
+        x0 = left + k * (cols * cell + gap)
+        origins.append((x0, top))
+        c.text(x0 + cols * cell / 2, top - 8, titles[k], 11, "middle", cls="title")
+        for j in range(cols):
+            c.text(x0 + (j + 0.5) * cell, top + rows * cell + 14, str(j), 10, "middle", cls="tick")
+        for i in range(rows):
+            c.text(x0 - 5, top + (i + 0.5) * cell + 3.5, str(i), 10, "end", cls="tick")
+        if xlabel:
+            c.text(x0 + cols * cell / 2, top + rows * cell + 30, xlabel, 10, "middle", cls="xlabel")
+    if ylabel:
+        cy = top + rows * cell / 2
+        c.items.append(f'<g transform="rotate(-90 {12 + 10:.2f} {cy:.2f})">')
+        c.text(22, cy, ylabel, 10, "middle", cls="ylabel")
+        c.items.append("</g>")
+    return c, origins
+
+
+@drawer("pool_routing", direct=True)
+def pool_routing(data: dict[str, Any]):
     """data: activated (channels x H x W), routing (channels x P_h x P_w x [row, col]), size, stride, upstream."""
     maps = np.asarray(data["activated"], dtype=float)
     (ph, pw_), (sh, sw) = data["size"], data["stride"]
-    for o, panel in enumerate(_panels(ax, len(maps))):
-        m = maps[o]
-        H, W = m.shape
-        panel.imshow(np.zeros_like(m), cmap="Greys", vmin=0, vmax=1, extent=(-0.5, W - 0.5, H - 0.5, -0.5))
+    H, W = maps.shape[1:]
+    cell = 44.0
+    titles = [f"channel {o}" + (": maxima (red) get the gradient" if len(maps) == 1 else " (red: maxima)")
+              for o in range(len(maps))]
+    c, origins = _grid_panels(len(maps), H, W, cell, titles, "", "")
+    for o, (x0, y0) in enumerate(origins):
         routed: dict[tuple[int, int], float] = {}
-        for p, row in enumerate(data["routing"][o]):
+        for p_, row in enumerate(data["routing"][o]):
             for q, (i, j) in enumerate(row):
-                routed[(i, j)] = routed.get((i, j), 0.0) + data["upstream"][o][p][q]
-                panel.add_patch(_rectangle(q * sw - 0.5, p * sh - 0.5, pw_, ph, edgecolor="tab:blue", fill=False,
-                                           linewidth=0.8, linestyle=":"))
+                routed[(i, j)] = routed.get((i, j), 0.0) + data["upstream"][o][p_][q]
         for i in range(H):
             for j in range(W):
                 hit = (i, j) in routed
+                c.rect(x0 + j * cell, y0 + i * cell, cell, cell, fill="#f4c7c7" if hit else "#fff", stroke="#999",
+                       width=0.6, cls="cell")
+                c.text(x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell + 4, f"{maps[o, i, j]:.3g}", 11, "middle",
+                       weight="bold" if hit else None, cls="value")
                 if hit:
-                    panel.add_patch(_rectangle(j - 0.5, i - 0.5, 1, 1, facecolor="tab:red", alpha=0.25))
-                panel.text(j, i, f"{m[i, j]:.3g}", ha="center", va="center", fontsize=9,
-                           fontweight="bold" if hit else "normal")
-                if hit:
-                    panel.text(j + 0.45, i + 0.42, f"{routed[(i, j)]:+.3g}", ha="right", va="bottom", fontsize=6,
-                               color="tab:red")
-        panel.set_xticks(range(W))
-        panel.set_yticks(range(H))
-        panel.set_title(f"channel {o}" + (": maxima (red) get the gradient" if len(maps) == 1 else " (red: maxima)"),
-                        fontsize=8)
+                    c.text(x0 + (j + 1) * cell - 3, y0 + (i + 1) * cell - 4, f"{routed[(i, j)]:+.3g}", 8, "end", RED,
+                           cls="routed")
+        for p_, row in enumerate(data["routing"][o]):
+            for q, _ in enumerate(row):
+                c.rect(x0 + q * sw * cell + 2, y0 + p_ * sh * cell + 2, pw_ * cell - 4, ph * cell - 4, stroke=BLUE,
+                       width=0.8, dash="2 2", cls="window")
+    return c
 
 
-def _rectangle(x: float, y: float, w: float, h: float, **style):
-    from matplotlib.patches import Rectangle
-
-    return Rectangle((x, y), w, h, **style)
-
-
-@drawer("attention_heads")
-def attention_heads(data: dict[str, Any], ax) -> None:
+@drawer("attention_heads", direct=True)
+def attention_heads(data: dict[str, Any]):
     """data: weights (per head, n x n: row i = token i's weights over j), causal (bool)."""
     heads = [np.asarray(w, dtype=float) for w in data["weights"]]
-    for h, (panel, w) in enumerate(zip(_panels(ax, len(heads)), heads, strict=True)):
-        panel.imshow(w, cmap="Blues", vmin=0, vmax=1)
-        n = len(w)
-        if n <= 8:
-            for i in range(n):
-                for j in range(n):
-                    panel.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                               color="white" if w[i, j] > 0.6 else "black")
-        panel.set_xticks(range(n))
-        panel.set_yticks(range(n))
-        panel.set_xlabel("key token j", fontsize=8)
-        panel.set_ylabel("query token i", fontsize=8)
-        panel.set_title(f"head {h}" + (" (causal)" if data["causal"] else ""), fontsize=9)
+    n = len(heads[0])
+    cell = max(12.0, min(40.0, 320.0 / n))
+    titles = [f"head {h}" + (" (causal)" if data["causal"] else "") for h in range(len(heads))]
+    c, origins = _grid_panels(len(heads), n, n, cell, titles, "key token j", "query token i")
+    for (x0, y0), w in zip(origins, heads, strict=True):
+        for i in range(n):
+            for j in range(n):
+                c.rect(x0 + j * cell, y0 + i * cell, cell, cell, fill=_blues(w[i, j]), stroke="none", cls="cell")
+                if n <= 8:
+                    c.text(x0 + (j + 0.5) * cell, y0 + (i + 0.5) * cell + 3, f"{w[i, j]:.2f}", 8, "middle",
+                           "#fff" if w[i, j] > 0.6 else "#000", cls="value")
+        c.rect(x0, y0, n * cell, n * cell, stroke="#333", width=0.8, cls="frame")
+    return c

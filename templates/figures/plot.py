@@ -28,7 +28,7 @@ def nice_step(span: float, count: int = 6, integer: bool = False) -> float:
     when the axis counts (`integer`)."""
     raw = max(span / max(count - 1, 1), 1.0 if integer else 0.0)
     mag = 10.0 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * (1 - 1e-9))
+    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw * 0.7)  # at least count - 1 ticks or so
 
 
 def nice_limits(lo: float, hi: float, count: int = 6) -> tuple[float, float, list[float]]:

@@ -16,7 +16,7 @@ import pytest
 
 from solvers import solve
 from solvers.registry import kind_info, kinds
-from templates.figures import draw, is_direct
+from templates.figures import draw
 
 NS = "{http://www.w3.org/2000/svg}"
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,17 +110,15 @@ def marker_centres(root: ET.Element, name: str) -> np.ndarray:
     return np.array(out)
 
 
-def direct_examples():
+def every_example_figure():
     for kind in kinds():
         for name, params in kind_info(kind).examples.items():
-            sol = solve(kind, params)
-            for k, figure in enumerate(figures_of(sol)):
-                if is_direct(figure.kind):
-                    yield pytest.param(figure, id=f"{kind}-{name}-{k}")
+            for k, figure in enumerate(figures_of(solve(kind, params))):
+                yield pytest.param(figure, id=f"{kind}-{name}-{k}")
 
 
-@pytest.mark.parametrize("figure", list(direct_examples()))
-def test_every_direct_figure_parses_and_keeps_its_text_inside(figure, tmp_path):
+@pytest.mark.parametrize("figure", list(every_example_figure()))
+def test_every_figure_parses_and_keeps_its_text_inside(figure, tmp_path):
     root = ET.parse(draw(figure, tmp_path / "f.svg")).getroot()
     assert root.tag == NS + "svg"
     assert_text_inside(root)

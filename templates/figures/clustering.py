@@ -47,7 +47,7 @@ def voronoi_segments(centers: np.ndarray, box: tuple[float, float, float, float]
     return out
 
 
-@drawer("voronoi", direct=True)
+@drawer("voronoi")
 def voronoi(data: dict[str, Any]):
     """data: points (n x 2), initial_centers, final_centers (k x 2), assignments (final, optional; 0-based
     indices, labelled 1-based as the centres c_1, ..., c_k)."""

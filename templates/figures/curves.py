@@ -22,7 +22,7 @@ def _values(ys: list[Any], log: bool) -> np.ndarray:
     return y
 
 
-@drawer("curves", direct=True)
+@drawer("curves")
 def curves(data: dict[str, Any]):
     """data: series (list of {label, y, x (optional, default 0, 1, ...), diverges, given}), xlabel, ylabel,
     log (bool: log-scale y), title, markers (optional list of {x, y, label}), vline (optional {x, label})."""
@@ -64,7 +64,7 @@ def curves(data: dict[str, Any]):
     return p.finish()
 
 
-@drawer("weight_path", direct=True)
+@drawer("weight_path")
 def weight_path(data: dict[str, Any]):
     """data: points (n x 2), path (the weight vector before the first and after every presentation)."""
     points = np.asarray(data["points"], dtype=float)

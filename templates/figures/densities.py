@@ -24,7 +24,7 @@ def _plot(xs: list[list[float]], ys: list[list[Any]], xlabel: str, title: str) -
     return Plot((float(lo), float(hi)), _range(*ys), xlabel=xlabel, title=title, tight_x=True, tight_y=True)
 
 
-@drawer("gan_discriminator", direct=True)
+@drawer("gan_discriminator")
 def gan_discriminator(data: dict[str, Any]):
     """data: x (grid), p_data, p_g, D (values on the grid)."""
     x = data["x"]
@@ -37,7 +37,7 @@ def gan_discriminator(data: dict[str, Any]):
     return p.finish()
 
 
-@drawer("gan_generator", direct=True)
+@drawer("gan_generator")
 def gan_generator(data: dict[str, Any]):
     """data: x (grid), p_data, cdf (values on the grid)."""
     x = data["x"]
@@ -47,7 +47,7 @@ def gan_generator(data: dict[str, Any]):
     return p.finish()
 
 
-@drawer("derived_distribution", direct=True)
+@drawer("derived_distribution")
 def derived_distribution(data: dict[str, Any]):
     """data: z, p_z (the input density on its grid), x, p_x (the derived density on its grid)."""
     p = _plot([data["z"], data["x"]], [data["p_z"], data["p_x"]], "z or x", "Input density and derived density")

@@ -67,7 +67,7 @@ def _columns(top: list[int], bottom: list[int], pairs: dict[int, int]) -> tuple[
     return col_top, col_bottom
 
 
-@drawer("tensor_blocks", direct=True)
+@drawer("tensor_blocks")
 def tensor_blocks(data: dict[str, Any]):
     """data: stages ({label, shape}, the input first), split (index of the encoder's last stage, the code),
     pairs ([encoder stage, decoder stage] that invert each other). One row when there is no decoder."""
@@ -126,7 +126,7 @@ def tensor_blocks(data: dict[str, Any]):
     return c
 
 
-@drawer("rnn_architecture", direct=True)
+@drawer("rnn_architecture")
 def rnn_architecture(data: dict[str, Any]):
     """data: input_size d, state_size n, output_size o, steps T, cell (simple or lstm), activation,
     output_activation. The network unrolled over the T steps: inputs x_t (below), units (middle, joined by
@@ -181,7 +181,7 @@ def _layout(n: int, radius: float) -> list[tuple[float, float]]:
     return [(radius * math.sin(2 * math.pi * v / n), -radius * math.cos(2 * math.pi * v / n)) for v in range(n)]
 
 
-@drawer("attention_graph", direct=True)
+@drawer("attention_graph")
 def attention_graph(data: dict[str, Any]):
     """data: weights (n x n, row v = node v's weights alpha_{v v'}), edges ([v, v'] pairs). One node per
     vertex, one arrow per edge, from v' into v (the value V_{v'} that node v takes in with weight alpha_{v v'});

@@ -31,7 +31,7 @@ def _line(p: Plot, w: list[float], **style) -> bool:
     return p.segment(tuple(foot - span * along), tuple(foot + span * along), **style)
 
 
-@drawer("perceptron_boundary", direct=True)
+@drawer("perceptron_boundary")
 def perceptron_boundary(data: dict[str, Any]):
     """data: points (n x 2), labels (n), initial and final [w1, w2, b]: the lines w . x + b = 0."""
     points = np.asarray(data["points"], dtype=float)
@@ -50,7 +50,7 @@ def perceptron_boundary(data: dict[str, Any]):
     return p.finish()
 
 
-@drawer("pca_axes", direct=True)
+@drawer("pca_axes")
 def pca_axes(data: dict[str, Any]):
     """data: points (n x 2), mean, eigenvalues (descending), eigenvectors (rows)."""
     points = np.asarray(data["points"], dtype=float)
@@ -86,7 +86,7 @@ def _mix(weights: np.ndarray) -> str:
     return f"#{r:02x}{g:02x}{b:02x}"
 
 
-@drawer("gmm_ellipses", direct=True)
+@drawer("gmm_ellipses")
 def gmm_ellipses(data: dict[str, Any]):
     """data: points (n x 2), history (per iteration, from the initial one: [weights, means, covariances]),
     responsibilities (n x K, the last iteration's)."""
@@ -141,7 +141,7 @@ def contour_segments(x: np.ndarray, y: np.ndarray, z: np.ndarray, level: float) 
     return out
 
 
-@drawer("optimizer_path", direct=True)
+@drawer("optimizer_path")
 def optimizer_path(data: dict[str, Any]):
     """data: x, y (grid axes), z (values on the grid, rows along y), path (iterates), xlabel, ylabel, title."""
     x, y = np.asarray(data["x"], dtype=float), np.asarray(data["y"], dtype=float)
@@ -203,7 +203,7 @@ def _grid_panels(count: int, rows: int, cols: int, cell: float, titles: list[str
     return c, origins
 
 
-@drawer("pool_routing", direct=True)
+@drawer("pool_routing")
 def pool_routing(data: dict[str, Any]):
     """data: activated (channels x H x W), routing (channels x P_h x P_w x [row, col]), size, stride, upstream."""
     maps = np.asarray(data["activated"], dtype=float)
@@ -235,7 +235,7 @@ def pool_routing(data: dict[str, Any]):
     return c
 
 
-@drawer("attention_heads", direct=True)
+@drawer("attention_heads")
 def attention_heads(data: dict[str, Any]):
     """data: weights (per head, n x n: row i = token i's weights over j), causal (bool)."""
     heads = [np.asarray(w, dtype=float) for w in data["weights"]]

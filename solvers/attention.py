@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Solution, SolverWarning, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .errors import ParamError
 from .registry import register
 
@@ -138,7 +138,11 @@ def solve(params: dict[str, Any]) -> Solution:
                       text=neighbours_text + " S_v = sum over v' of alpha(v, v') V_v'.",
                       table=Table(["node v", "neighbours v'", "weights alpha(v, v')", "output S_v"], rows),
                       children=children))
-    steps.append(Step("Attention weights and outputs", result={"alpha": weights, "S": outputs}))
+    graph = Figure("attention_graph", {"weights": weights.tolist(),
+                                        "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]]},
+                   "The graph: an arrow from v' into v for each edge (v, v'), labelled with node v's weight "
+                   "alpha(v, v') on the value of v'; a loop for a self-edge.")
+    steps.append(Step("Attention weights and outputs", result={"alpha": weights, "S": outputs}, figure=graph))
     answer = {"scores": scores.tolist(), "weights": weights.tolist(), "outputs": outputs.tolist()}
     normalized = {"X": X.tolist(), "W_Q": WQ.tolist(), "W_K": WK.tolist(), "W_V": WV.tolist(),
                   "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]], "scale": scale}

@@ -25,7 +25,7 @@ import sympy as sp
 from . import params as P
 from .activations import ACTIVATIONS as TABLE
 from .activations import choices
-from .core import Solution, Step
+from .core import Figure, Solution, Step
 from .errors import ParamError
 from .registry import register
 
@@ -103,7 +103,13 @@ def solve(params: dict[str, Any]) -> Solution:
                  if act != "linear" else "Simple recurrent cell: s_t = U x_t + W s_(t-1) + b, starting from s_0.")
         given = {"s_0": s}
     intro += f" Output y_t = {out_act}(V s_t + c)." if out_act != "linear" else " Output y_t = V s_t + c."
-    steps = [Step("The recurrence", text=intro, inputs={"U": U, "W": W, "b": b, "V": V, "c": c, **given})]
+    architecture = Figure("rnn_architecture", {
+        "input_size": int(xs.shape[1]), "state_size": int(n), "output_size": int(V.shape[0]), "steps": len(xs),
+        "cell": r["cell"], "activation": act, "output_activation": out_act},
+        "The network unrolled over the steps: inputs x_t, embedded by U into the recurrent units, which pass "
+        "their state on through W and give the outputs y_t through V.")
+    steps = [Step("The recurrence", text=intro, inputs={"U": U, "W": W, "b": b, "V": V, "c": c, **given},
+                  figure=architecture)]
     for t, x in enumerate(xs, start=1):
         z = U @ x + W @ s + b
         pre = _nc("U") * _nc(f"x_{t}") + _nc("W") * _nc(f"s_{t - 1}") + _nc("b")

@@ -60,6 +60,7 @@ class FigureSink:
     def __init__(self, folder: Path | None):
         self.folder = folder
         self.count = 0
+        self.widths: dict[str, float] = {}  # file name -> fraction of the text width to set it at
 
     def add(self, figure) -> str | None:
         if self.folder is None:
@@ -67,6 +68,7 @@ class FigureSink:
         self.count += 1
         name = f"figure-{self.count}.svg"
         figures.draw(figure, self.folder / name)
+        self.widths[name] = figures.display_width(self.folder / name)
         return name
 
 
@@ -95,7 +97,7 @@ def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     if step.figure is not None:
         path = sink.add(step.figure)
         if path:
-            fig = {"path": path, "caption": escape(step.figure.caption, target)}
+            fig = {"path": path, "caption": escape(step.figure.caption, target), "width": sink.widths[path]}
     return {
         "title": escape(step.title, target),
         "text": escape(step.text, target),

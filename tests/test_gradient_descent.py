@@ -97,7 +97,7 @@ def test_float_objective_coefficients_are_read_as_decimals():
 def test_figure_draws(tmp_path):
     for params in (HW5, {"objective": "exp(w) - 2*w", "variables": ["w"], "start": 0, "learning_rate": 0.3,
                          "iterations": 20}):
-        path = draw(_figure(solve("gradient_descent", {**params, "iterations": 20})), tmp_path / "f.png")
+        path = draw(_figure(solve("gradient_descent", {**params, "iterations": 20})), tmp_path / "f.svg")
         assert path.stat().st_size > 1000
 
 

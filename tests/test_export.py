@@ -342,7 +342,6 @@ def test_canvas_numerical_range_is_the_marking_tolerance():
     (["export", "no-such-exam", "--to", "moodle"], "unknown assignment"),
     (["export", "mock-final", "--to", "blackboard"], "unknown target"),
     (["export", "mock-final", "--to", "canvas", "--stack"], "--stack is for Moodle"),
-    (["export", "mock-final", "--to", "moodle", "--variants", "7"], "distinct variants"),
 ])
 def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, capsys, args, words):
     out = tmp_path / "out.xml"
@@ -350,6 +349,27 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, capsys, args, words)
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and words in err, err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_more_variants_than_a_sampler_draws_is_refused():
+    """Q5's sampler narrowed to two densities: three variants cannot be distinct, and the export says so."""
+    import dataclasses
+
+    from assignments.mock_final import samplers
+    from nnexam.export import ExportError, build_banks
+
+    spec = load("mock-final")
+
+    def two_densities(rng):
+        density = samplers.pick(rng, ["2*x", "3*x**2"])
+        return {"a": {"data_density": density, "support": [0, 1], "generator": "z"},
+                "b": {"data_density": density, "support": [0, 1], "noise": "uniform"}}
+
+    spec = dataclasses.replace(spec, questions=[
+        dataclasses.replace(q, sampler=dataclasses.replace(q.sampler, draw=two_densities)) if q.id == "q5" else q
+        for q in spec.questions])
+    with pytest.raises(ExportError, match="distinct variants"):
+        build_banks(spec, 3, 0)
 
 
 def test_nothing_exportable_is_refused():

@@ -29,9 +29,9 @@ def command(assignment: str, target: str, variants: int, seed: int, output: Path
 
     \b
     Examples:
-      nnexam export mock-final --to moodle --variants 6 --seed 7 -o mock-final.xml
-      nnexam export mock-final --to moodle --variants 6 --seed 7 --stack -o mock-final-stack.xml
-      nnexam export mock-final --to canvas --variants 6 --seed 7 -o mock-final-qti.zip
+      nnexam export mock-final --to moodle --variants 30 --seed 7 -o mock-final.xml
+      nnexam export mock-final --to moodle --variants 30 --seed 7 --stack -o mock-final-stack.xml
+      nnexam export mock-final --to canvas --variants 30 --seed 7 -o mock-final-qti.zip
       nnexam export practice --to canvas --variants 30 --seed 1 -o practice-qti.zip
 
     A question whose sampler cannot draw N distinct variants is refused (the mock final's Q5 draws from six

@@ -72,11 +72,13 @@ def float_text(v: float, target: str) -> str:
 
 def name_text(name: str, target: str) -> str:
     """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W", "x_ij", "p_data(x)" as math."""
-    if "/" in name and target != "text":  # a derivative such as "dl/dw_1": the prose notation reads it
+    if "/" in name or (target == "text" and re.fullmatch(_NAME, name)):
+        # a derivative such as "dl/dw_1", and every name in the terminal (w₁, η, δ⁽¹⁾): the notation reads it
         try:
             return math_segment(name, target)
         except NotationError:
-            pass
+            if target == "text":
+                return name
     call = _split_call(name)
     if call and target != "text":
         head, inner = call

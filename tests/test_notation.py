@@ -165,3 +165,9 @@ def test_json_steps_carry_readable_unicode():
     texts = [t for s in data["steps"] for t in prose_of(s)] + data["warnings"]
     assert texts and not any("$" in t for t in texts)
     assert plain("$w <- w + eta (x - w)$") == "w ← w + η (x - w)"
+
+
+def test_names_in_the_terminal_read_as_unicode():
+    assert [name_text(n, "text") for n in ("w_1", "eta", "delta^(1)", "dl/dw_1", "x_hat")] == \
+        ["w₁", "η", "δ⁽¹⁾", "∂l/∂w₁", "x̂"]
+    assert name_text("alpha_0,1", "text") == "alpha_0,1"  # not one name of the notation: as written

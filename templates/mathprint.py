@@ -672,7 +672,7 @@ def _word(w: str, target: str) -> str:
 
 
 def _latex_word(w: str) -> str:
-    return rf"\text{{{w}}}" if "-" in w else rf"\mathrm{{{w}}}"
+    return rf"\text{{{w}}}" if "-" in w or " " in w else rf"\mathrm{{{w}}}"  # math mode drops spaces
 
 
 def _name(name: str, target: str) -> str:

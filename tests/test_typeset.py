@@ -131,3 +131,8 @@ def test_mock_final_solutions_have_no_ascii_maths(tmp_path):
         text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
         bad = [line for line in text.splitlines() if pattern.search(line)]
         assert not bad, (kind, name, bad[:3])
+
+
+def test_answer_names_keep_their_spaces_in_latex():
+    """`\\mathrm{final weights}` reads "finalweights" (maths mode drops spaces)."""
+    assert name_text("final weights", "latex") == r"\text{final weights}"

@@ -18,7 +18,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import equation, escape, fmt, name_text, named
+from .mathprint import equation, expression_value, fmt, name_text, named, plain, prose
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -47,7 +47,7 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
-    env.filters["esc"] = lambda s: escape(str(s), target)
+    env.filters["esc"] = lambda s: prose(str(s), target)
     env.filters["math"] = lambda v: fmt(v, target)
     env.filters["name"] = lambda s: name_text(str(s), target)
     env.globals["target"] = target
@@ -74,7 +74,7 @@ class FigureSink:
 
 def _cell(value: Any, target: str) -> str:
     if isinstance(value, str):
-        return escape(value, target)
+        return prose(value, target)
     m = fmt(value, target)
     if target == "text":
         return m
@@ -84,24 +84,24 @@ def _cell(value: Any, target: str) -> str:
 def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     """A step with every value already printed for `target`."""
 
-    def lines(values: dict[str, Any]) -> list[str]:
-        return [named(k, v, target) for k, v in values.items()]
+    def lines(values: dict[str, Any], inline: bool = False) -> list[str]:
+        return [named(k, v, target, inline) for k, v in values.items()]
 
     table = None
     if step.table is not None:
         table = {
-            "columns": [escape(c, target) for c in step.table.columns],
+            "columns": [prose(c, target) for c in step.table.columns],
             "rows": [[_cell(v, target) for v in row] for row in step.table.rows],
         }
     fig = None
     if step.figure is not None:
         path = sink.add(step.figure)
         if path:
-            fig = {"path": path, "caption": escape(step.figure.caption, target), "width": sink.widths[path]}
+            fig = {"path": path, "caption": prose(step.figure.caption, target), "width": sink.widths[path]}
     return {
-        "title": escape(step.title, target),
-        "text": escape(step.text, target),
-        "inputs": lines(step.inputs),
+        "title": prose(step.title, target),
+        "text": prose(step.text, target),
+        "inputs": lines(step.inputs, inline=True),
         "quantities": lines(step.values),
         "math": [equation(chain, target) for chain in step.math],
         "result": lines(step.result),
@@ -122,12 +122,21 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
             continue
         value = solution.exact.get(key, value)
+        if key in solution.one_based:
+            value = _plus_one(value)
         if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
-            shown = fmt(_elide(value), target)
+            shown = fmt(_elide(expression_value(value)), target)
         out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
     return out
+
+
+def _plus_one(value: Any) -> Any:
+    """0-based indices (JSON) counted from 1, as the prose counts points, neurons and clusters."""
+    if isinstance(value, (list, tuple)):
+        return [_plus_one(v) for v in value]
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 ANSWER_ITEMS = 8
@@ -153,12 +162,28 @@ def _symbol_name(field: str) -> str:
 
 def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:
     return {
-        "title": escape(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
+        "title": prose(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
         "kind": solution.kind,
         "steps": [step_context(s, target, sink) for s in solution.steps],
         "answer": answer_lines(solution, target),
-        "warnings": [escape(w, target) for w in solution.warnings],
+        "warnings": [prose(w, target) for w in _unsaid(solution)],
     }
+
+
+def _unsaid(solution: Solution) -> list[str]:
+    """The warnings that no step's text already says (competitive's ties and half-way roundings are told in
+    the step where they happen; the documents do not repeat them in a list of notes)."""
+    said: list[str] = []
+
+    def walk(step: Step) -> None:
+        said.append(step.text.lower())
+        for child in step.children:
+            walk(child)
+
+    for step in solution.steps:
+        walk(step)
+    text = " ".join(said)
+    return [w for w in solution.warnings if str(w).lower() not in text]
 
 
 def render_template(template: str, context: dict[str, Any], target: str) -> str:
@@ -207,7 +232,7 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     if fmt_name not in FORMATS:
         raise RenderError(f"unknown format {fmt_name!r}; the formats are: {', '.join(FORMATS)}")
     if fmt_name == "json":
-        text = json.dumps(solution.to_json(), indent=2)
+        text = json.dumps(solution.to_json(prose=plain), indent=2)
         if output is not None:
             output.write_text(text + "\n", encoding="utf-8")
             return output

@@ -32,10 +32,11 @@ from typing import Any
 import yaml
 
 import solvers
+from solvers import lloyd
 from solvers.errors import NnexamError
 
 from .audit.keys import KeyFormatError, KeyLoader, parse_path, path_text, resolve
-from .comparison import ExpressionError, Written, compare, compare_unordered
+from .comparison import ExpressionError, Written, compare, compare_unordered, read_expression
 
 ANSWER_FIELDS = ("student_id", "question", "part", "path", "value")
 MANUAL_FIELDS = ("student_id", "question", "part", "score")
@@ -59,6 +60,8 @@ class Item:
     tokens: list[str | int]
     points: float
     unordered: bool = False
+    check: str | None = None  # a value marked by what it leads to (`CHECKS`), not by equality with the key
+    than: str | None = None  # the part whose answer the check compares with
 
     def compare(self, claimed: Any, truth: Any) -> list[str]:
         return (compare_unordered if self.unordered else compare)(claimed, truth, label=self.path)
@@ -128,7 +131,7 @@ def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
 def _items(part: dict, where: str) -> list[Item]:
     """The graded values of a part: its rubric with `[*]` expanded over the key, or its final fields."""
     answer = part.get("answer")
-    if part.get("manual") or answer is None or part.get("illustration"):
+    if part.get("manual") or answer is None or (part.get("illustration") and not part.get("rubric")):
         return []
     rubric = part.get("rubric") or [{"path": f, "points": None} for f in _final_fields(part["kind"], answer)]
     if all(r["points"] is None for r in rubric):
@@ -136,8 +139,11 @@ def _items(part: dict, where: str) -> list[Item]:
     items = []
     for entry in rubric:
         paths = _expand(entry["path"], answer, f"{where}{part['id']}.rubric")
-        items += [Item(p, parse_path(p, where), float(entry["points"]) / len(paths), bool(entry.get("unordered")))
-                  for p in paths]
+        if entry.get("check") and entry["check"] not in CHECKS:
+            raise MarkingError(f"{where}{part['id']}.rubric: unknown check {entry['check']!r}; "
+                               f"one of {', '.join(CHECKS)}")
+        items += [Item(p, parse_path(p, where), float(entry["points"]) / len(paths), bool(entry.get("unordered")),
+                       entry.get("check"), entry.get("than")) for p in paths]
     return items
 
 
@@ -306,18 +312,30 @@ def mark(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], A
     for sid, exam in exams.items():
         given = answers.get(sid, {})
         parts = [PartMark(p.question, p.part, 0.0, p.points, ["marked by hand"], True) if p.manual
-                 else _mark_part(p, given, FOLLOW_THROUGH[follow_through], bad) for p in exam.parts.values()]
+                 else _mark_part(p, given, FOLLOW_THROUGH[follow_through], bad, exam) for p in exam.parts.values()]
         marks.append(StudentMark(sid, parts))
     return marks, bad
 
 
-def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: float, bad: list[str]) -> PartMark:
+def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: float, bad: list[str],
+               exam: Exam | None = None) -> PartMark:
     result = PartMark(part.question, part.part, 0.0, part.points)
     reference = part.answer  # the truth, or the solver re-run from the student's own last state
     resumed = False
+    own_run: Any = None  # after a check item: the solver run from the student's own value (its truth)
+    checked = False
     for item in part.items:
-        truth = resolve(part.answer, item.tokens, item.path, "key")
         answer = given.get((part.question, part.part, item.path))
+        if item.check:
+            earned, line, own_run = CHECKS[item.check](part, item, answer, exam)
+            checked, passed = True, earned > 0
+            result.score += earned
+            result.feedback.append(line)
+            continue
+        if checked:
+            _mark_own_run(result, item, answer, own_run, passed)
+            continue
+        truth = resolve(part.answer, item.tokens, item.path, "key")
         if answer is None:
             result.feedback.append(f"{item.path}: no answer (0/{_pts(item.points)}); the answer is {_show(truth)}")
             continue
@@ -347,6 +365,30 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
                 reference, resumed = step
     result.score = round(result.score, 9)
     return result
+
+
+def _mark_own_run(result: PartMark, item: Item, answer: Answer | None, own_run: Any, passed: bool) -> None:
+    """A value after a check item: right when the solver, run from the student's own value, gives it."""
+    pts = _pts(item.points)
+    if answer is None:
+        result.feedback.append(f"{item.path}: no answer (0/{pts})")
+        return
+    if own_run is None:
+        result.feedback.append(f"{item.path}: nothing to check it against without a usable starting value (0/{pts})")
+        return
+    truth = resolve(own_run, item.tokens, item.path, "re-run")
+    try:
+        problems = item.compare(answer.value, truth)
+    except (ExpressionError, ValueError, TypeError):
+        problems = ["unreadable"]
+    if problems:
+        result.feedback.append(f"{item.path}: wrong; from your starting value it is {_show(truth)} (0/{pts})")
+    elif not passed:
+        result.feedback.append(f"{item.path}: right for your starting value, but that is the answer the question "
+                               f"asks you to avoid (0/{pts})")
+    else:
+        result.score += item.points
+        result.feedback.append(f"{item.path}: right for your starting value ({pts}/{pts})")
 
 
 def _pts(points: float) -> str:
@@ -456,6 +498,50 @@ def _resume_competitive(params: dict, answer: dict, tokens: list, value: Any, wr
 RESUMABLE = {"lloyd": _resume_lloyd, "competitive": _resume_competitive}
 
 
+# --------------------------------------------------------------------------------------------- checks
+
+LLOYD_AMBIGUOUS = {lloyd.EMPTY_CELL: "a centre of yours ends with an empty cell (an initialization that makes the "
+                                 "question trivial)",
+                   lloyd.EQUIDISTANT: "a point is equidistant from two of your centres (the outcome hangs on the "
+                                  "tie rule)"}
+
+
+def _lloyd_converges_elsewhere(part: PartKey, item: Item, answer: Answer | None, exam: Exam | None
+                               ) -> tuple[float, str, Any]:
+    """Initial centres earn the item's points when Lloyd's algorithm (the solver), run from them on the part's
+    points, stops at final centres that differ, as a set, from the final centres of part `than`: whatever the
+    numbers. Returns (points, feedback line, the run's answer or None)."""
+    pts = _pts(item.points)
+    other = exam.parts.get((part.question, item.than)) if exam is not None and item.than else None
+    if other is None or not isinstance(other.answer, dict):
+        raise MarkingError(f"{part.question}({part.part}).rubric: the check {item.check} needs `than`, a part "
+                           "of the same question with final centres")
+    avoid = other.answer["final_centers"]
+    if answer is None:
+        return 0.0, f"{item.path}: no answer (0/{pts})", None
+    value = answer.value
+    if not isinstance(value, list) or len(value) != len(avoid):
+        return 0.0, f"{item.path}: expected {len(avoid)} centres (0/{pts})", None
+    try:
+        run = solvers.solve("lloyd", {"points": part.params["points"], "initial_centers": _plain(value)})
+    except (NnexamError, ValueError, TypeError) as exc:
+        return 0.0, f"{item.path}: Lloyd's algorithm cannot start from these centres ({exc}) (0/{pts})", None
+    own = run.to_json()["answer"]
+    for warning in run.warnings:
+        code = getattr(warning, "code", "")
+        if code in LLOYD_AMBIGUOUS:
+            return 0.0, f"{item.path}: {LLOYD_AMBIGUOUS[code]} (0/{pts})", None
+    final = own["final_centers"]
+    if not compare_unordered(final, avoid):
+        return 0.0, (f"{item.path}: from these centres Lloyd's algorithm converges to {_show(final)}, the same "
+                     f"final centres as ({item.than}) (0/{pts})"), own
+    return item.points, (f"{item.path}: right: from these centres Lloyd's algorithm converges to {_show(final)}, "
+                         f"not to ({item.than})'s {_show(avoid)} ({pts}/{pts})"), own
+
+
+CHECKS = {"lloyd_converges_elsewhere": _lloyd_converges_elsewhere}
+
+
 # --------------------------------------------------------------------------------------------- manual, copying
 
 
@@ -501,33 +587,94 @@ def _table(path: Path, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
         raise MarkingError(f"{path}: not a readable CSV file ({exc})") from exc
 
 
+PRECISIONS = range(7)  # decimals at which right values are indexed for the copy check
+SAMPLE_POINTS = (0.13, 0.37, 0.71)  # where an expression is evaluated for its key
+
+
 def copy_flags(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], Answer]]
                ) -> list[dict[str, str]]:
-    """Answers wrong for the student's own variant but right for another student's variant."""
+    """Answers wrong for the student's own variant but right for another student's variant.
+
+    Not all pairs: the right value of every variant is indexed per (question, part, path) under a canonical key
+    (its numbers rounded to 0..6 decimals, an expression by its values at SAMPLE_POINTS, a set sorted), a wrong
+    answer is looked up under its own key (at the decimals it was written with), and only the candidates found
+    are confirmed by the comparison engine."""
+    index: dict[tuple[str, str, str], dict[Any, dict[str, None]]] = {}  # key -> the students (in order)
+    for sid, exam in exams.items():
+        for part in exam.parts.values():
+            for item in _keyed_items(part):
+                truth = resolve(part.answer, item.tokens, item.path, "key")
+                bucket = index.setdefault((part.question, part.part, item.path), {})
+                for p in PRECISIONS:
+                    key = canonical_key(truth, p, item.unordered)
+                    if key is not None:
+                        bucket.setdefault(key, {})[sid] = None
     flags = []
-    agrees: dict[tuple[str, str], bool] = {}  # (answer as written, truth): many students share a variant's values
     for sid, given in answers.items():
         own = exams[sid]
         for (qid, pid, path), answer in given.items():
-            item = next(i for i in own.parts[(qid, pid)].items if i.path == path)
-            try:
-                if not item.compare(answer.value, resolve(own.parts[(qid, pid)].answer, item.tokens, path, "key")):
-                    continue
-                for other_id, other in exams.items():
-                    part = other.parts.get((qid, pid))
-                    if other_id == sid or part is None or part.answer is None:
-                        continue
-                    try:
-                        truth = resolve(part.answer, item.tokens, path, "key")
-                    except KeyFormatError:
-                        continue
-                    memo = (answer.text, json.dumps(truth))
-                    if memo not in agrees:
-                        agrees[memo] = not item.compare(answer.value, truth)
-                    if agrees[memo]:
-                        flags.append({"student_id": sid, "question": qid, "part": pid, "path": path,
-                                      "value": answer.text, "matches_variant_of": other_id})
-            except (ExpressionError, ValueError, TypeError):
+            part = own.parts[(qid, pid)]
+            item = next((i for i in _keyed_items(part) if i.path == path), None)
+            if item is None:
                 continue
+            try:
+                if not item.compare(answer.value, resolve(part.answer, item.tokens, path, "key")):
+                    continue
+                key = canonical_key(answer.value, written_decimals(answer.value), item.unordered)
+                matches = [other for other in index.get((qid, pid, path), {}).get(key, {}) if other != sid and
+                           not item.compare(answer.value, resolve(exams[other].parts[(qid, pid)].answer,
+                                                                  item.tokens, path, "key"))]
+            except (ExpressionError, ValueError, TypeError, KeyFormatError):
+                continue
+            if matches:
+                flags.append({"student_id": sid, "question": qid, "part": pid, "path": path,
+                              "value": answer.text, "matches_variant_of": " ".join(matches)})
     return flags
 
+
+def _keyed_items(part: PartKey) -> list[Item]:
+    """The items whose truth is in the key (not those marked by a check, or by the run a check starts)."""
+    checked = next((n for n, i in enumerate(part.items) if i.check), len(part.items))
+    return part.items[:checked]
+
+
+def written_decimals(value: Any) -> int:
+    """The fewest decimals written among a value's numbers (6 when all are exact)."""
+    if isinstance(value, list):
+        return min((written_decimals(v) for v in value), default=max(PRECISIONS))
+    if isinstance(value, Written) and "e" not in value.text.lower():
+        return len(value.text.partition(".")[2])
+    return max(PRECISIONS)
+
+
+def canonical_key(value: Any, decimals: int, unordered: bool = False) -> Any:
+    """A hashable key under which equal values (to `decimals` decimals) meet; None when there is none."""
+    if isinstance(value, list):
+        keys = [canonical_key(v, decimals) for v in value]
+        if any(k is None for k in keys):
+            return None
+        return tuple(sorted(keys, key=repr)) if unordered else tuple(keys)
+    if isinstance(value, str):
+        return _expression_key(value, decimals)
+    if isinstance(value, bool) or value is None:
+        return value
+    try:
+        return round(float(value), decimals) + 0.0
+    except (TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _expression_key(text: str, decimals: int) -> Any:
+    try:
+        expr = read_expression(text)
+        symbols = sorted(expr.free_symbols, key=str)
+        values = [complex(expr.subs({s: t for s in symbols}).evalf()) for t in SAMPLE_POINTS] if symbols else \
+            [complex(expr.evalf())]
+    except (ValueError, TypeError, NnexamError, ZeroDivisionError):
+        return None
+    if any(abs(v.imag) > 1e-9 for v in values):
+        return None
+    if not symbols:
+        return round(values[0].real, decimals) + 0.0
+    return ("expr", *(float(f"{v.real:.6g}") for v in values))

@@ -33,7 +33,10 @@ import yaml
 
 import solvers
 from solvers import lloyd
+from solvers.core import to_json
 from solvers.errors import NnexamError
+from solvers.networks import derivative, read_network
+from solvers.networks import forward as forward_values
 
 from .audit.keys import KeyFormatError, KeyLoader, parse_path, path_text, resolve
 from .comparison import ExpressionError, Written, compare, compare_unordered, read_expression
@@ -123,9 +126,19 @@ def _exam(student_id: str, folder: str, key: dict, where: Path) -> Exam:
     parts = {}
     for q in key["questions"]:
         for p in q["parts"]:
+            if p.get("kind") == "backprop" and isinstance(p.get("answer"), dict) and p.get("rubric") and \
+                    not (p.get("params") or {}).get("batch"):
+                p = {**p, "answer": {**_forward_details(json.dumps(p["params"], sort_keys=True)), **p["answer"]}}
             parts[(q["id"], p["id"])] = PartKey(q["id"], p["id"], float(p["points"]), p.get("kind"),
                                                 p.get("params"), p.get("answer"), _items(p, f"{where}: {q['id']}"))
     return Exam(student_id, folder, parts)
+
+
+@lru_cache(maxsize=1024)
+def _forward_details(params_json: str) -> dict[str, Any]:
+    """backprop's forward values (pre_activations, activations, output), which its key leaves in `details`, so
+    that a rubric can grade the hidden activations."""
+    return {f: to_json(v) for f, v in solvers.solve("backprop", json.loads(params_json)).details.items()}
 
 
 def _items(part: dict, where: str) -> list[Item]:
@@ -495,7 +508,71 @@ def _resume_competitive(params: dict, answer: dict, tokens: list, value: Any, wr
     return reference, True
 
 
-RESUMABLE = {"lloyd": _resume_lloyd, "competitive": _resume_competitive}
+FORWARD_FIELDS = ("pre_activations", "activations", "output")  # backprop's forward values (its `details`)
+
+
+def _resume_backprop(params: dict, answer: dict, tokens: list, value: Any, wrong: bool) -> tuple[Any, bool] | None:
+    """After `activations[k]` (a hidden layer): the layers above run forward from the student's a^(k) (their
+    pre-activations, activations, output, loss), and the backward pass follows: deltas and gradients of the
+    layers above from that run, grad_W^(k+1) = delta^(k+1) (a^(k))^T with the student's a^(k), and the layers
+    at and below k through delta^(j) = ((W^(j+1))^T delta^(j+1)) * g'(v^(j)) at the key's pre-activations.
+    A single sample (no batch) and elementwise hidden activations only."""
+    layers = params.get("layers") or []
+    if len(tokens) != 2 or tokens[0] != "activations" or not isinstance(tokens[1], int) \
+            or not 0 <= tokens[1] < len(layers) - 1 or params.get("batch") is not None:
+        return None
+    if not wrong:
+        return answer, False
+    k = tokens[1]
+    try:
+        if _degenerate(value, params["x"] if k == 0 else answer["activations"][k - 1], answer["activations"][k]):
+            return None, True
+        net = read_network({f: params[f] for f in ("x", "layers", "target", "loss")}, need_loss=True)
+        if any(layer.activation == "softmax" for layer in net.layers[:k + 1]):
+            return None
+        above = {f: params[f] for f in ("target", "loss", "learning_rate", "weight_decay", "l1") if f in params}
+        rerun = json.dumps({**above, "x": _plain(value), "layers": layers[k + 1:]}, sort_keys=True)
+        later, forward = _solve_json("backprop", rerun), _forward_details(rerun)
+    except (NnexamError, ValueError, TypeError):
+        return None, True
+    reference = copy.deepcopy(answer)
+    reference["activations"][k] = _plain(value)
+    for f in ("pre_activations", "activations"):
+        reference[f][k + 1:] = forward[f]
+    reference["output"] = forward["output"]
+    for f in ("loss", "output_gradient"):
+        reference[f] = later[f]
+    for f in ("deltas", "grad_W", "grad_b", "updated_W", "updated_b"):
+        if f in reference:
+            reference[f][k + 1:] = later[f]
+    vs, acts = forward_values(net)
+    delta = later["deltas"][0]
+    for j in range(k, -1, -1):
+        W_above = [[float(w) for w in row] for row in net.layers[j + 1].W]
+        g = [sum(W_above[i][c] * delta[i] for i in range(len(delta))) for c in range(len(W_above[0]))]
+        d = [float(e) for e in derivative(net.layers[j], vs[j], acts[j])]
+        delta = [gc * dc for gc, dc in zip(g, d, strict=True)]
+        below = [float(e) for e in (net.x if j == 0 else acts[j - 1])]
+        reference["deltas"][j] = delta
+        reference["grad_b"][j] = delta
+        reference["grad_W"][j] = [[dj * ai + _penalty(params, w) for ai, w in zip(below, row, strict=True)]
+                                  for dj, row in zip(delta, net.layers[j].W, strict=True)]
+        if "updated_W" in reference:
+            eta = float(params["learning_rate"])
+            reference["updated_W"][j] = [[float(w) - eta * gw for w, gw in zip(row, grow, strict=True)]
+                                         for row, grow in zip(net.layers[j].W, reference["grad_W"][j], strict=True)]
+            reference["updated_b"][j] = [float(b) - eta * gb for b, gb in zip(net.layers[j].b, delta, strict=True)]
+    return reference, True
+
+
+def _penalty(params: dict, w: Any) -> float:
+    """The regularization's part of a weight's gradient: weight_decay w + l1 sign(w)."""
+    w = float(w)
+    return float(params.get("weight_decay", 0)) * w + float(params.get("l1", 0)) * ((w > 0) - (w < 0))
+
+
+RESUMABLE = {"lloyd": _resume_lloyd, "competitive": _resume_competitive, "backprop": _resume_backprop}
+
 
 
 # --------------------------------------------------------------------------------------------- checks

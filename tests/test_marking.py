@@ -17,7 +17,9 @@ import pytest
 import sympy as sp
 
 from assignments import load
+from nnexam import marking
 from nnexam.comparison import Written, compare_unordered
+from solvers import solve
 from tests.oracles.competitive import competitive
 
 STUDENTS = ("s1", "s2", "s3")
@@ -110,6 +112,9 @@ def correct_rows(exams, sid, style="decimal"):
         text = lambda v: json.dumps([[float(f"{e:.3f}") for e in r] for r in v])  # noqa: E731
     rows += [(sid, "q1", "a", f"iterations[{k}].centers_after", text(c)) for k, c in enumerate(its)]
     rows.append((sid, "q1", "a", "final_centers", text(its[-1])))
+    elsewhere = [[-5, 0], [5, 0]]  # either side of the vertical axis: the other fixed point
+    rows += [(sid, "q1", "b", "initial_centers", json.dumps(elsewhere)),
+             (sid, "q1", "b", "final_centers", json.dumps(lloyd_iterations(lp["points"], elsewhere)[-1]))]
     cp = params(exams, sid, "q2", "b")
     history = competitive(cp)["history"]
     rows += [(sid, "q2", "b", f"steps[{k}].weights", json.dumps(h["weights"])) for k, h in enumerate(history)]
@@ -129,7 +134,8 @@ def write_answers(path, rows):
 
 
 def automatic_points():
-    return sum(sum(rubric_points(q, p).values()) for q, p in (("q1", "a"), ("q2", "b"), ("q5", "a"), ("q5", "b")))
+    return sum(sum(rubric_points(q, p).values()) for q, p in (("q1", "a"), ("q1", "b"), ("q2", "b"), ("q5", "a"),
+                                                               ("q5", "b")))
 
 
 def marks_of(out_dir):
@@ -233,6 +239,48 @@ def test_lloyd_follow_through_runs_from_the_students_centres(exams, tmp_path):
             ("s1", "q1", "a", "final_centers", json.dumps(lloyd_iterations(lp["points"], [[0, 0], [1e-9, 0]])[-1]))]
     run("mark", str(exams), str(write_answers(tmp_path / "b.csv", rows)), "-o", str(tmp_path / "m2"))
     assert marks_of(tmp_path / "m2")["s1"]["score"] == 0
+
+
+def same_set(a, b):
+    return sorted(map(tuple, np.round(a, 9).tolist())) == sorted(map(tuple, np.round(b, 9).tolist()))
+
+
+def test_q1b_runs_lloyd_from_the_students_initialization(exams, tmp_path):
+    lp = params(exams, "s1", "q1", "a")
+    points = np.asarray(lp["points"])
+    final_a = lloyd_iterations(lp["points"], points[lp["initial_indices"]])[-1]
+    inits = {"s1": [[-5.0, 0.0], [5.0, 0.0]],  # either side of the vertical axis
+             "s2": points[lp["initial_indices"]].tolist(),  # (a)'s own start
+             "s3": [[-0.3, 7.0], [0.2, -7.0]]}  # a row each, but from far away
+    rows, expected = [], {}
+    rubric = rubric_points("q1", "b")
+    for sid, init in inits.items():
+        own = params(exams, sid, "q1", "a")
+        final = lloyd_iterations(own["points"], init)[-1]
+        other = not same_set(final, lloyd_iterations(own["points"], np.asarray(own["points"])[own["initial_indices"]])[-1])
+        rows += [(sid, "q1", "b", "initial_centers", json.dumps(init)), (sid, "q1", "b", "final_centers", json.dumps(final))]
+        expected[sid] = sum(rubric.values()) if other else 0
+    assert expected["s1"] and not expected["s2"]
+    assert not same_set(lloyd_iterations(lp["points"], inits["s1"])[-1], final_a)
+    marks = marks_of_rows(exams, tmp_path, rows)
+    assert {sid: part(marks[sid], "q1", "b")["score"] for sid in inits} == pytest.approx(expected)
+    # a wrong claim of where it stops keeps the initialization's points; an empty cell earns nothing
+    wrong_final = ("s1", "q1", "b", "final_centers", json.dumps(final_a))
+    empty = [("s2", "q1", "b", "initial_centers", "[[100, 100], [0, 0]]")]
+    marks = marks_of_rows(exams, tmp_path, [rows[0], wrong_final] + empty)
+    assert part(marks["s1"], "q1", "b")["score"] == pytest.approx(rubric["initial_centers"])
+    assert part(marks["s2"], "q1", "b")["score"] == 0
+    assert "empty cell" in " ".join(part(marks["s2"], "q1", "b")["feedback"])
+
+
+def marks_of_rows(exams, tmp_path, rows):
+    out = run("mark", str(exams), str(write_answers(tmp_path / "rows.csv", rows)), "-o", str(tmp_path / "rows"))
+    assert out.returncode == 0, out.stderr
+    return marks_of(tmp_path / "rows")
+
+
+def part(student, qid, pid):
+    return next(p for p in student["parts"] if (p["question"], p["part"]) == (qid, pid))
 
 
 def test_an_answer_right_for_another_variant_is_wrong_and_flagged(exams, tmp_path):
@@ -353,3 +401,66 @@ def test_compare_unordered_matches_each_entry_to_a_different_one():
     assert compare_unordered(["2/3", 1, Written(0.333, "0.333")], [float(m) for m in members]) == []
     assert compare_unordered(["2/3", "2/3", 1], [float(m) for m in members])  # one member twice, one missing
     assert compare_unordered([1, 2], [1, 2, 3])
+
+
+# ------------------------------------------------------------------------------------ backprop follow-through
+
+BACKPROP = {"x": [1.0, -1.0, 0.5], "target": [1.0], "loss": "se", "learning_rate": 0.1,
+            "layers": [{"W": [[0.1, -0.2, 0.1], [0.05, 0.1, -0.1], [-0.1, 0.2, 0.2]], "b": [0.1, -0.1, 0.05],
+                        "activation": "sigmoid", "slope": 5},
+                       {"W": [[0.2, -0.1, 0.1]], "b": [0.05], "activation": "sigmoid", "slope": 5}]}
+BACKPROP_RUBRIC = [{"path": "activations[0]", "points": 1.0}, {"path": "output", "points": 1.0},
+                   {"path": "deltas[*]", "points": 2.0}, {"path": "grad_W[*]", "points": 2.0}]
+
+
+def torch_backprop(params, hidden=None):
+    """Forward and backward pass by torch autograd. With `hidden`, the hidden activations take that value
+    (a straight-through substitute: the value is the student's, the gradient flows through sigma at the true
+    pre-activation)."""
+    torch = pytest.importorskip("torch")
+    x = torch.tensor(params["x"], dtype=torch.float64)
+    Ws = [torch.tensor(layer["W"], dtype=torch.float64, requires_grad=True) for layer in params["layers"]]
+    bs = [torch.tensor(layer["b"], dtype=torch.float64, requires_grad=True) for layer in params["layers"]]
+    v1 = Ws[0] @ x + bs[0]
+    v1.retain_grad()
+    a1 = torch.sigmoid(5 * v1)
+    if hidden is not None:
+        a1 = a1 + (torch.tensor(hidden, dtype=torch.float64) - a1).detach()
+    v2 = Ws[1] @ a1 + bs[1]
+    v2.retain_grad()
+    f = torch.sigmoid(5 * v2)
+    loss = ((f - torch.tensor(params["target"], dtype=torch.float64)) ** 2).sum()
+    loss.backward()
+    return {"activations[0]": a1.tolist(), "output": f.tolist(), "deltas[0]": v1.grad.tolist(),
+            "deltas[1]": v2.grad.tolist(), "grad_W[0]": Ws[0].grad.tolist(), "grad_W[1]": Ws[1].grad.tolist()}
+
+
+def backprop_exams(tmp_path):
+    """A one-part exam (a backprop part with a step rubric) for one student, written as generate writes it."""
+    answer = solve("backprop", BACKPROP).to_json()["answer"]
+    key = {"assignment": "constructed", "seed": 0, "questions": [{"id": "q1", "points": 6, "parts": [
+        {"id": "a", "points": 6, "kind": "backprop", "params": BACKPROP, "answer": answer,
+         "rubric": BACKPROP_RUBRIC}]}]}
+    (tmp_path / "s1").mkdir()
+    (tmp_path / "s1" / "key.json").write_text(json.dumps(key))
+    (tmp_path / "variants.json").write_text(json.dumps({"variants": [{"folder": "s1", "student": {"id": "s1"}}]}))
+    return marking.load_exams(tmp_path)
+
+
+@pytest.mark.parametrize("follow", ["full", "half", "none"])
+def test_backprop_hidden_activations_decide_the_output_and_gradients(tmp_path, follow):
+    true = torch_backprop(BACKPROP)
+    slipped = [1 / (1 + math.exp(-v)) for v in  # sigma(v) with the slope 5 dropped, the step-1 slip
+               (np.array(BACKPROP["layers"][0]["W"]) @ BACKPROP["x"] + BACKPROP["layers"][0]["b"])]
+    theirs = torch_backprop(BACKPROP, hidden=slipped)
+    assert not np.allclose(theirs["output"], true["output"]) and not np.allclose(theirs["grad_W[0]"], true["grad_W[0]"])
+    exams = backprop_exams(tmp_path)
+    given = {("q1", "a", path): marking.Answer(path, value, json.dumps(value)) for path, value in theirs.items()}
+    marks, bad = marking.mark(exams, {"s1": given}, follow)
+    assert bad == []
+    share = {"full": 1, "half": 0.5, "none": 0}[follow]
+    points = {r["path"]: r["points"] for r in BACKPROP_RUBRIC}
+    assert marks[0].score == pytest.approx(share * (points["output"] + points["deltas[*]"] + points["grad_W[*]"]))
+    # the true values from torch earn every point; the key's output with the slipped gradients earns no more
+    given = {("q1", "a", path): marking.Answer(path, value, json.dumps(value)) for path, value in true.items()}
+    assert marking.mark(exams, {"s1": given})[0][0].score == pytest.approx(sum(points.values()))

@@ -257,8 +257,10 @@ def test_q1b_runs_lloyd_from_the_students_initialization(exams, tmp_path):
     for sid, init in inits.items():
         own = params(exams, sid, "q1", "a")
         final = lloyd_iterations(own["points"], init)[-1]
-        other = not same_set(final, lloyd_iterations(own["points"], np.asarray(own["points"])[own["initial_indices"]])[-1])
-        rows += [(sid, "q1", "b", "initial_centers", json.dumps(init)), (sid, "q1", "b", "final_centers", json.dumps(final))]
+        start_a = np.asarray(own["points"])[own["initial_indices"]]
+        other = not same_set(final, lloyd_iterations(own["points"], start_a)[-1])
+        rows += [(sid, "q1", "b", "initial_centers", json.dumps(init)),
+                 (sid, "q1", "b", "final_centers", json.dumps(final))]
         expected[sid] = sum(rubric.values()) if other else 0
     assert expected["s1"] and not expected["s2"]
     assert not same_set(lloyd_iterations(lp["points"], inits["s1"])[-1], final_a)

@@ -24,6 +24,7 @@ import copy
 import csv
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -292,6 +293,22 @@ def _folder_rows(folder: Path) -> list[tuple[str, dict]]:
 
 
 @dataclass
+class ItemMark:
+    """How one graded value was marked: `status` is right, followed (wrong, but what the student's own earlier
+    value leads to), wrong, missing or unreadable; `given` the student's value, `truth` the right one (for a
+    value after a check: what the student's own start leads to), `slip` the known slip that gives `given`."""
+
+    path: str
+    points: float
+    score: float
+    status: str
+    given: Any = None
+    given_text: str = ""
+    truth: Any = None
+    slip: str = ""
+
+
+@dataclass
 class PartMark:
     question: str
     part: str
@@ -299,6 +316,14 @@ class PartMark:
     max_score: float
     feedback: list[str] = field(default_factory=list)
     manual: bool = False
+    items: list[ItemMark] = field(default_factory=list)
+
+    def note(self, item: Item, score: float, status: str, line: str, answer: Answer | None = None,
+             truth: Any = None, slip: str = "") -> None:
+        self.score += score
+        self.feedback.append(line)
+        self.items.append(ItemMark(item.path, item.points, score, status, None if answer is None else answer.value,
+                                   "" if answer is None else answer.text, truth, slip))
 
 
 @dataclass
@@ -316,8 +341,10 @@ class StudentMark:
 
 
 def mark(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], Answer]],
-         follow_through: str = "full") -> tuple[list[StudentMark], list[str]]:
-    """Every student of `exams` marked (no answers: zero), and one line per answer that could not be read."""
+         follow_through: str = "full", progress: Callable[[], None] | None = None
+         ) -> tuple[list[StudentMark], list[str]]:
+    """Every student of `exams` marked (no answers: zero), and one line per answer that could not be read;
+    `progress()` is called after each student."""
     if follow_through not in FOLLOW_THROUGH:
         raise MarkingError(f"unknown follow-through {follow_through!r}; one of {', '.join(FOLLOW_THROUGH)}")
     bad: list[str] = []
@@ -327,6 +354,8 @@ def mark(exams: dict[str, Exam], answers: dict[str, dict[tuple[str, str, str], A
         parts = [PartMark(p.question, p.part, 0.0, p.points, ["marked by hand"], True) if p.manual
                  else _mark_part(p, given, FOLLOW_THROUGH[follow_through], bad, exam) for p in exam.parts.values()]
         marks.append(StudentMark(sid, parts))
+        if progress is not None:
+            progress()
     return marks, bad
 
 
@@ -336,21 +365,23 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
     reference = part.answer  # the truth, or the solver re-run from the student's own last state
     resumed = False
     own_run: Any = None  # after a check item: the solver run from the student's own value (its truth)
-    checked = False
+    checked = passed = False
     for item in part.items:
         answer = given.get((part.question, part.part, item.path))
+        pts = _pts(item.points)
         if item.check:
             earned, line, own_run = CHECKS[item.check](part, item, answer, exam)
             checked, passed = True, earned > 0
-            result.score += earned
-            result.feedback.append(line)
+            status = "right" if passed else "missing" if answer is None else "wrong"
+            result.note(item, earned, status, line, answer, own_run.get("final_centers") if own_run else None)
             continue
         if checked:
             _mark_own_run(result, item, answer, own_run, passed)
             continue
         truth = resolve(part.answer, item.tokens, item.path, "key")
         if answer is None:
-            result.feedback.append(f"{item.path}: no answer (0/{_pts(item.points)}); the answer is {_show(truth)}")
+            result.note(item, 0.0, "missing", f"{item.path}: no answer (0/{pts}); the answer is {_show(truth)}",
+                        None, truth)
             continue
         try:
             problems = item.compare(answer.value, truth)
@@ -362,16 +393,18 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
         except KeyFormatError:
             ok_then = False
         if not problems:
-            result.score += item.points
-            result.feedback.append(f"{item.path}: right ({_pts(item.points)}/{_pts(item.points)})")
+            result.note(item, item.points, "right", f"{item.path}: right ({pts}/{pts})", answer, truth)
         elif ok_then and share:
-            result.score += share * item.points
-            result.feedback.append(f"{item.path}: wrong ({_show(truth)} is right), but it follows from your own "
-                                   f"earlier value ({_pts(share * item.points)}/{_pts(item.points)})")
+            result.note(item, share * item.points, "followed",
+                        f"{item.path}: wrong ({_show(truth)} is right), but it follows from your own earlier value "
+                        f"({_pts(share * item.points)}/{pts})", answer, truth)
+        elif problems == [f"{item.path}: unreadable"]:
+            result.note(item, 0.0, "unreadable", f"{item.path}: unreadable, the answer is {_show(truth)} (0/{pts})",
+                        answer, truth)
         else:
-            slip = known_slip(part, item, answer.value) if problems != [f"{item.path}: unreadable"] else ""
-            result.feedback.append(f"{item.path}: wrong, the answer is {_show(truth)} "
-                                   f"(0/{_pts(item.points)})" + (f"; your value is what {slip} gives" if slip else ""))
+            slip = known_slip(part, item, answer.value)
+            result.note(item, 0.0, "wrong", f"{item.path}: wrong, the answer is {_show(truth)} (0/{pts})"
+                        + (f"; your value is what {slip} gives" if slip else ""), answer, truth, slip)
         if part.kind in RESUMABLE and share:
             step = RESUMABLE[part.kind](part.params, part.answer, item.tokens, answer.value, bool(problems))
             if step is not None:
@@ -384,10 +417,11 @@ def _mark_own_run(result: PartMark, item: Item, answer: Answer | None, own_run: 
     """A value after a check item: right when the solver, run from the student's own value, gives it."""
     pts = _pts(item.points)
     if answer is None:
-        result.feedback.append(f"{item.path}: no answer (0/{pts})")
+        result.note(item, 0.0, "missing", f"{item.path}: no answer (0/{pts})")
         return
     if own_run is None:
-        result.feedback.append(f"{item.path}: nothing to check it against without a usable starting value (0/{pts})")
+        result.note(item, 0.0, "wrong", f"{item.path}: nothing to check it against without a usable starting "
+                                        f"value (0/{pts})", answer)
         return
     truth = resolve(own_run, item.tokens, item.path, "re-run")
     try:
@@ -395,13 +429,14 @@ def _mark_own_run(result: PartMark, item: Item, answer: Answer | None, own_run: 
     except (ExpressionError, ValueError, TypeError):
         problems = ["unreadable"]
     if problems:
-        result.feedback.append(f"{item.path}: wrong; from your starting value it is {_show(truth)} (0/{pts})")
+        result.note(item, 0.0, "wrong", f"{item.path}: wrong; from your starting value it is {_show(truth)} "
+                                        f"(0/{pts})", answer, truth)
     elif not passed:
-        result.feedback.append(f"{item.path}: right for your starting value, but that is the answer the question "
-                               f"asks you to avoid (0/{pts})")
+        result.note(item, 0.0, "wrong", f"{item.path}: right for your starting value, but that is the answer the "
+                                        f"question asks you to avoid (0/{pts})", answer, truth)
     else:
-        result.score += item.points
-        result.feedback.append(f"{item.path}: right for your starting value ({pts}/{pts})")
+        result.note(item, item.points, "right", f"{item.path}: right for your starting value ({pts}/{pts})",
+                    answer, truth)
 
 
 def _pts(points: float) -> str:

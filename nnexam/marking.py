@@ -306,6 +306,7 @@ class ItemMark:
     given_text: str = ""
     truth: Any = None
     slip: str = ""
+    explanation: str = ""  # for a value marked by a check: what it led to, in place of a right value
 
 
 @dataclass
@@ -319,11 +320,11 @@ class PartMark:
     items: list[ItemMark] = field(default_factory=list)
 
     def note(self, item: Item, score: float, status: str, line: str, answer: Answer | None = None,
-             truth: Any = None, slip: str = "") -> None:
+             truth: Any = None, slip: str = "", explanation: str = "") -> None:
         self.score += score
         self.feedback.append(line)
         self.items.append(ItemMark(item.path, item.points, score, status, None if answer is None else answer.value,
-                                   "" if answer is None else answer.text, truth, slip))
+                                   "" if answer is None else answer.text, truth, slip, explanation))
 
 
 @dataclass
@@ -373,7 +374,8 @@ def _mark_part(part: PartKey, given: dict[tuple[str, str, str], Answer], share: 
             earned, line, own_run = CHECKS[item.check](part, item, answer, exam)
             checked, passed = True, earned > 0
             status = "right" if passed else "missing" if answer is None else "wrong"
-            result.note(item, earned, status, line, answer, own_run.get("final_centers") if own_run else None)
+            explanation = re.sub(r"^right: ", "", line.removeprefix(f"{item.path}: ").rsplit(" (", 1)[0])
+            result.note(item, earned, status, line, answer, explanation=explanation)
             continue
         if checked:
             _mark_own_run(result, item, answer, own_run, passed)

@@ -72,8 +72,8 @@ def feedback_context(mark: StudentMark) -> dict[str, Any]:
                                 "given": typeset(first.given_text) if first.given_text else "nothing"}
         for i in p.items:
             entry["rows"].append({"path": i.path, "given": typeset(i.given_text) if i.given_text else "-",
-                                  "truth": _math(i.truth), "explanation": i.explanation, "points": f"{_num(i.score)}/{_num(i.points)}",
-                                  "status": STATUS_TEXT[i.status]})
+                                  "truth": _math(i.truth), "explanation": i.explanation,
+                                  "points": f"{_num(i.score)}/{_num(i.points)}", "status": STATUS_TEXT[i.status]})
         parts.append(entry)
     return {"title": f"Feedback for {mark.student_id}", "student": mark.student_id, "score": _num(mark.score),
             "max_score": _num(mark.max_score), "parts": parts}

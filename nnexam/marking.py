@@ -68,7 +68,27 @@ class Item:
     than: str | None = None  # the part whose answer the check compares with
 
     def compare(self, claimed: Any, truth: Any) -> list[str]:
-        return (compare_unordered if self.unordered else compare)(claimed, truth, label=self.path)
+        """The comparison engine's problems (memoized: in a class, many answers meet the same truth)."""
+        memo = (self.path, self.unordered, _fingerprint(claimed), _fingerprint(truth))
+        if memo not in COMPARED:
+            if len(COMPARED) > COMPARED_LIMIT:
+                COMPARED.clear()
+            COMPARED[memo] = (compare_unordered if self.unordered else compare)(claimed, truth, label=self.path)
+        return COMPARED[memo]
+
+
+COMPARED: dict[tuple, list[str]] = {}
+COMPARED_LIMIT = 200_000
+
+
+def _fingerprint(value: Any) -> Any:
+    """A hashable stand-in for a value that keeps what the comparison reads (a decimal's written digits)."""
+    if isinstance(value, list):
+        return tuple(_fingerprint(v) for v in value)
+    if isinstance(value, Written):
+        return ("written", value.text)
+    return (type(value).__name__, value if isinstance(value, (str, int, float, bool)) or value is None
+            else repr(value))
 
 
 @dataclass

@@ -5,6 +5,7 @@ GAN), never copied from a key, and every expected score is summed here from the 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import subprocess
@@ -466,3 +467,57 @@ def test_backprop_hidden_activations_decide_the_output_and_gradients(tmp_path, f
     # the true values from torch earn every point; the key's output with the slipped gradients earns no more
     given = {("q1", "a", path): marking.Answer(path, value, json.dumps(value)) for path, value in true.items()}
     assert marking.mark(exams, {"s1": given})[0][0].score == pytest.approx(sum(points.values()))
+
+
+# ------------------------------------------------------------------------------------ item statistics
+
+
+def constructed_class(n=30, seed=3):
+    """n students, two automatic items (one with follow-through halves) and a part marked by hand."""
+    rng = np.random.default_rng(seed)
+    ability = rng.normal(size=n)
+    marks = []
+    for s in range(n):
+        right = ability[s] + rng.normal(scale=0.7) > 0
+        status = "right" if right else ("followed" if rng.random() < 0.3 else "wrong")
+        first = marking.ItemMark("final_weights", 2.0, {"right": 2.0, "followed": 1.0, "wrong": 0.0}[status],
+                                 status, None, "[[1, 2]]" if status == "wrong" and s % 3 else "[[1, 3]]",
+                                 slip="the standard rule" if status == "wrong" and s % 3 else "")
+        ok = ability[s] + rng.normal() > -0.5
+        second = marking.ItemMark("discriminator", 1.0, 1.0 if ok else 0.0, "right" if ok else "missing")
+        auto = marking.PartMark("q1", "a", first.score + second.score, 3.0, items=[first, second])
+        hand = marking.PartMark("q2", "a", float(rng.integers(0, 5)) / 2, 2.0, manual=True)
+        marks.append(marking.StudentMark(f"s{s}", [auto, hand]))
+    return marks
+
+
+def test_item_statistics_agree_with_a_direct_computation(tmp_path):
+    from nnexam.itemstats import item_statistics, items_csv
+
+    marks = constructed_class()
+    rows = {(r["question"], r["path"]): r for r in csv.DictReader(io.StringIO(items_csv(item_statistics(marks))))}
+    total = np.array([sum(p.score for p in m.parts) for m in marks])
+    columns = {("q1", "final_weights"): ([m.parts[0].items[0].score for m in marks], 2.0),
+               ("q1", "discriminator"): ([m.parts[0].items[1].score for m in marks], 1.0),
+               ("q2", "(by hand)"): ([m.parts[1].score for m in marks], 2.0)}
+    for key, (scores, top) in columns.items():
+        s = np.array(scores)
+        n = len(s)
+        mean = s.sum() / n
+        sd = math.sqrt(((s - mean) ** 2).sum() / n)
+        x, y = s / top, total - s  # item-rest correlation, written out
+        dx, dy = x - x.mean(), y - y.mean()
+        r = (dx * dy).sum() / math.sqrt((dx ** 2).sum() * (dy ** 2).sum())
+        row = rows[key]
+        assert float(row["max_points"]) == top and int(row["n"]) == n
+        assert float(row["mean"]) == pytest.approx(mean, abs=1e-4)
+        assert float(row["sd"]) == pytest.approx(sd, abs=1e-4)
+        assert float(row["difficulty"]) == pytest.approx(x.mean(), abs=1e-4)
+        assert float(row["discrimination"]) == pytest.approx(r, abs=1e-4)
+    wrong = [m.parts[0].items[0] for m in marks if m.parts[0].items[0].status == "wrong"]
+    fw = rows[("q1", "final_weights")]
+    by_text = {t: sum(i.given_text == t for i in wrong) for t in ("[[1, 2]]", "[[1, 3]]")}
+    top_text = max(by_text, key=by_text.get)
+    assert (fw["wrong_1"], int(fw["wrong_1_count"])) == (top_text, by_text[top_text])
+    assert fw["wrong_1_slip"] == ("the standard rule" if top_text == "[[1, 2]]" else "")
+    assert int(rows[("q1", "discriminator")]["missing"]) == sum(m.parts[0].items[1].status == "missing" for m in marks)

@@ -210,14 +210,14 @@ class Answer:
 def read_answers(source: Path, exams: dict[str, Exam]
                  ) -> tuple[dict[str, dict[tuple[str, str, str], Answer]], list[str]]:
     """Answers per student, keyed by (question, part, path), and one line per bad row (skipped)."""
-    rows = _table(source, ANSWER_FIELDS) if source.is_file() else _folder_rows(source)
+    rows, bad = _table(source, ANSWER_FIELDS) if source.is_file() else (_folder_rows(source), [])
     answers: dict[str, dict[tuple[str, str, str], Answer]] = {}
-    bad = []
     for where, row in rows:
         sid, qid, pid, path = (str(row.get(f) if row.get(f) is not None else "").strip() for f in ANSWER_FIELDS[:4])
         exam = exams.get(sid)
         if exam is None:
-            bad.append(f"{where}: no exam for student {sid!r} in the exams folder")
+            bad.append(f"{where}: no student_id" if not sid else
+                       f"{where}: no exam for student {sid!r} in the exams folder")
             continue
         part = exam.parts.get((qid, pid))
         if part is None:
@@ -682,8 +682,8 @@ CHECKS = {"lloyd_converges_elsewhere": _lloyd_converges_elsewhere}
 def merge_manual(source: Path, marks: list[StudentMark]) -> list[str]:
     """Scores of the parts marked by hand from a CSV `student_id,question,part,score`; one line per bad row."""
     by_student = {m.student_id: {(p.question, p.part): p for p in m.parts} for m in marks}
-    bad = []
-    for where, row in _table(source, MANUAL_FIELDS):
+    rows, bad = _table(source, MANUAL_FIELDS)
+    for where, row in rows:
         sid, qid, pid = (str(row.get(f) or "").strip() for f in MANUAL_FIELDS[:3])
         part = by_student.get(sid, {}).get((qid, pid))
         if sid not in by_student:
@@ -706,7 +706,8 @@ def merge_manual(source: Path, marks: list[StudentMark]) -> list[str]:
     return bad
 
 
-def _table(path: Path, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
+def _table(path: Path, fields: tuple[str, ...]) -> tuple[list[tuple[str, dict]], list[str]]:
+    """The rows of a CSV file with `fields` in its header, and one line per row of the wrong length."""
     try:
         with path.open(newline="", encoding="utf-8-sig") as f:
             reader = csv.DictReader(f)
@@ -715,8 +716,16 @@ def _table(path: Path, fields: tuple[str, ...]) -> list[tuple[str, dict]]:
             if missing:
                 raise MarkingError(f"{path}: the header needs the columns {','.join(fields)}; "
                                    f"missing {', '.join(missing)}")
-            return [(f"{path.name} line {reader.line_num}", {k.strip(): v for k, v in row.items() if k})
-                    for row in reader]
+            rows, bad = [], []
+            for row in reader:
+                where = f"{path.name} line {reader.line_num}"
+                if None in row or None in row.values():  # more cells than the header has, or fewer
+                    cells = len(header) + len(row.get(None) or []) - sum(v is None for v in row.values())
+                    bad.append(f"{where}: {cells} cell(s), the header has {len(header)} (a value with a comma "
+                               "needs quotes)")
+                    continue
+                rows.append((where, {k.strip(): v for k, v in row.items()}))
+            return rows, bad
     except (UnicodeDecodeError, csv.Error) as exc:
         raise MarkingError(f"{path}: not a readable CSV file ({exc})") from exc
 

@@ -188,8 +188,9 @@ def compile_typst(source: str, folder: Path, output: Path) -> Path:
 
 def compile_typst_sources(sources: list[str], progress=None) -> list[bytes]:
     """Compile many small Typst documents (self-contained: no figures, no imports) to PDF bytes with one
-    `typst.Compiler`, which keeps its fonts and caches from one document to the next: about 15 times faster
-    than `typst.compile` per document (bench/marking.py measures it). `progress()` is called after each."""
+    `typst.Compiler`, which loads the fonts once (bench/marking.py compares it with `typst.compile` per
+    document: for the two-page feedback documents the layout dominates and they take about as long).
+    `progress()` is called after each."""
     import typst
 
     compiler = typst.Compiler()

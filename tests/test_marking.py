@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import math
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -101,7 +102,7 @@ def gan_answers(density, support):
     return f"1 - ({p_g})/({density} + {p_g})", str(roots[0])
 
 
-def correct_rows(exams, sid, style="decimal"):
+def correct_rows(exams, sid, style="decimal", gan=True):
     rows = []
     lp = params(exams, sid, "q1", "a")
     if style == "fraction":
@@ -120,9 +121,10 @@ def correct_rows(exams, sid, style="decimal"):
     history = competitive(cp)["history"]
     rows += [(sid, "q2", "b", f"steps[{k}].weights", json.dumps(h["weights"])) for k, h in enumerate(history)]
     rows.append((sid, "q2", "b", "final_weights", json.dumps(history[-1]["weights"])))
-    gp = params(exams, sid, "q5", "a")
-    d_star, generator = gan_answers(gp["data_density"], gp["support"])
-    rows += [(sid, "q5", "a", "discriminator", d_star), (sid, "q5", "b", "generator", generator)]
+    if gan:
+        gp = params(exams, sid, "q5", "a")
+        d_star, generator = gan_answers(gp["data_density"], gp["support"])
+        rows += [(sid, "q5", "a", "discriminator", d_star), (sid, "q5", "b", "generator", generator)]
     return rows
 
 
@@ -521,3 +523,74 @@ def test_item_statistics_agree_with_a_direct_computation(tmp_path):
     assert (fw["wrong_1"], int(fw["wrong_1_count"])) == (top_text, by_text[top_text])
     assert fw["wrong_1_slip"] == ("the standard rule" if top_text == "[[1, 2]]" else "")
     assert int(rows[("q1", "discriminator")]["missing"]) == sum(m.parts[0].items[1].status == "missing" for m in marks)
+
+
+def test_each_kind_of_malformed_row_gets_one_line_naming_it(exams, tmp_path):
+    rows = [("nobody", "q1", "a", "final_centers", "1"),  # no variant for the student
+            ("", "q1", "a", "final_centers", "1"),  # no student id
+            ("s1", "q9", "a", "x", "1"),  # unknown question
+            ("s1", "q1", "z", "final_centers", "1"),  # unknown part
+            ("s1", "q1", "a", "no_such_field", "1"),  # unknown path
+            ("s1", "q1", "a", "iterations[x", "1"),  # a path that does not read
+            ("s1", "q1", "a", "iterations[9].centers_after", "[[1, 2], [3, 4]]"),  # a position the key lacks
+            ("s1", "q1", "a", "final_centers", ""),  # empty value
+            ("s1", "q1", "a", "iterations[0].centers_after", "[[1, 2]"),  # unbalanced brackets
+            ("s1", "q5", "a", "discriminator", "__import__('os')"),  # refused by the guarded parser
+            ("s1", "q5", "b", "generator", "z +* 2"),  # not an expression
+            ("s1", "q6", "a", "x", "1")]  # a part marked by hand
+    expected = ["no exam for student 'nobody'", "no student_id", "no question 'q9'", "part 'z'",
+                "grades no path 'no_such_field'", "cannot read the path", "grades no path 'iterations[9]",
+                "unreadable value (empty)", "unbalanced brackets", "unreadable value", "unreadable value",
+                "marked by hand"]
+    path = write_answers(tmp_path / "a.csv", rows)
+    with path.open("a") as f:
+        f.write('s1,q1,a,final_centers,"[[1, 2], [3, 4]]",extra\n')  # one cell too many
+    expected.append("6 cell(s), the header has 5")
+    out = run("mark", str(exams), str(path), "-o", str(tmp_path / "m"), "--no-pdf")
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert len(lines) == len(expected) and all(line.startswith("nnexam: warning: a.csv line ") for line in lines)
+    for n, fragment in enumerate(expected, start=2):
+        line = next(line for line in lines if f"line {n}:" in line)
+        assert fragment in line, (n, line)
+    assert marks_of(tmp_path / "m")["s1"]["score"] == 0
+
+
+def test_a_class_of_30_with_feedback_pdfs_statistics_and_clean_json(tmp_path):
+    ids = [f"c{i:02d}" for i in range(30)]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("id,name\n" + "".join(f"{s},Student {s}\n" for s in ids))
+    out = run("generate", "mock-final", "--roster", str(roster), "--seed", "11", "--keys-only", "-o",
+              str(tmp_path / "exams"))
+    assert out.returncode == 0, out.stderr
+    exams = tmp_path / "exams"
+    rows, expected = [], {}
+    q1 = sum(rubric_points("q1", "a").values()) + sum(rubric_points("q1", "b").values())
+    for n, sid in enumerate(ids):
+        mine = correct_rows_q1(exams, sid)
+        if n % 3 == 0:  # a third leave out (b)
+            mine = [r for r in mine if r[2] != "b"]
+        rows += mine
+        expected[sid] = q1 - (sum(rubric_points("q1", "b").values()) if n % 3 == 0 else 0)
+    out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"),
+              "--format", "json")
+    assert out.returncode == 0, out.stderr
+    students = {s["student_id"]: s["score"] for s in json.loads(out.stdout)["students"]}  # stdout is JSON only
+    assert students == pytest.approx(expected)
+    assert sorted(p.stem for p in (tmp_path / "m" / "feedback").glob("*.pdf")) == ids
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in (tmp_path / "m" / "feedback").glob("*.pdf"))
+    assert (tmp_path / "m" / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    with (tmp_path / "m" / "items.csv").open() as f:
+        items = {(r["question"], r["part"], r["path"]): r for r in csv.DictReader(f)}
+    initial = items[("q1", "b", "initial_centers")]
+    assert int(initial["n"]) == 30 and int(initial["missing"]) == 10
+    assert float(initial["difficulty"]) == pytest.approx(20 / 30, abs=1e-4)
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(tmp_path / "m" / "feedback" / "c00.pdf"), "-"],
+                              capture_output=True, text=True).stdout
+        assert "Feedback for c00" in text and "First value that departs" in text and "initial_centers" in text
+
+
+def correct_rows_q1(exams, sid):
+    """Q1 right by the numpy Lloyd loop: (a) from the given points, (b) from centres either side of the axis."""
+    return [r for r in correct_rows(exams, sid, gan=False) if r[1] == "q1"]

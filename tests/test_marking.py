@@ -8,6 +8,8 @@ import csv
 import io
 import json
 import math
+import os
+import select
 import shutil
 import subprocess
 import sys
@@ -594,3 +596,25 @@ def test_a_class_of_30_with_feedback_pdfs_statistics_and_clean_json(tmp_path):
 def correct_rows_q1(exams, sid):
     """Q1 right by the numpy Lloyd loop: (a) from the given points, (b) from centres either side of the axis."""
     return [r for r in correct_rows(exams, sid, gan=False) if r[1] == "q1"]
+
+
+def test_the_progress_bar_goes_to_a_terminal_stderr_and_never_into_the_json(exams, tmp_path):
+    pty = pytest.importorskip("pty")
+    rows = correct_rows(exams, "s1", gan=False)
+    leader, follower = pty.openpty()
+    try:
+        out = subprocess.run([sys.executable, "-m", "nnexam.cli", "mark", str(exams),
+                              str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"), "-f", "json"],
+                             stdout=subprocess.PIPE, stderr=follower, text=True, timeout=600)
+        shown = b""
+        while select.select([leader], [], [], 0.5)[0]:
+            chunk = os.read(leader, 65536)
+            if not chunk:
+                break
+            shown += chunk
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert out.returncode == 0
+    assert {s["student_id"] for s in json.loads(out.stdout)["students"]} == set(STUDENTS)
+    assert b"marking" in shown and b"marking" not in out.stdout.encode()

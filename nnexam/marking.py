@@ -471,23 +471,41 @@ def _show(value: Any) -> str:
 
 # --------------------------------------------------------------------------------------------- known slips
 
+def _slope_left_out(params: dict) -> dict | None:
+    """backprop with every sigmoid's slope a dropped (sigma(v) for sigma(a v), and sigma' without the a)."""
+    layers = params.get("layers") or []
+    if not any(layer.get("activation") == "sigmoid" and layer.get("slope", 1) != 1 for layer in layers):
+        return None
+    return {**params, "layers": [{**layer, "slope": 1} if layer.get("activation") == "sigmoid" else layer
+                                 for layer in layers]}
+
+
 SLIPS = {"competitive": [("rounding halves away from zero", {"rounding": "half_away"}),
                          ("breaking a tie towards the highest index", {"tie_break": "highest"}),
                          ("breaking a tie towards the lowest index", {"tie_break": "lowest"}),
-                         ("the standard rule w += eta (x - w) (without the output y)", {"rule": "standard"})]}
+                         ("the standard rule w += eta (x - w) (without the output y)", {"rule": "standard"})],
+         "backprop": [("leaving out the sigmoid's slope", _slope_left_out)]}
 
 
 def known_slip(part: PartKey, item: Item, value: Any) -> str:
-    """The known slip (a parameter of the computation changed, e.g. rounding away from zero) whose re-solved
-    value at this path equals the student's, or ""."""
+    """The known slip (the computation re-solved with a parameter changed, e.g. rounding away from zero: a
+    dict of new values, or a function of the params giving the changed ones, None where it cannot apply)
+    whose value at this path equals the student's, or ""."""
+    if not isinstance(part.params, dict):
+        return ""
     for name, change in SLIPS.get(part.kind or "", []):
-        if not isinstance(part.params, dict) or all(part.params.get(k) == v for k, v in change.items()):
+        changed = change(part.params) if callable(change) else \
+            None if all(part.params.get(k) == v for k, v in change.items()) else {**part.params, **change}
+        if changed is None:
             continue
         try:
-            other = _solve_json(part.kind, json.dumps({**part.params, **change}, sort_keys=True))
+            text = json.dumps(changed, sort_keys=True)
+            other = _solve_json(part.kind, text)
+            if part.kind == "backprop":
+                other = {**_forward_details(text), **other}
             if not item.compare(value, resolve(other, item.tokens, item.path, "slip")):
                 return name
-        except (NnexamError, ValueError, TypeError):
+        except (NnexamError, ValueError, TypeError, KeyFormatError):
             continue
     return ""
 

@@ -468,6 +468,7 @@ def test_backprop_hidden_activations_decide_the_output_and_gradients(tmp_path, f
     share = {"full": 1, "half": 0.5, "none": 0}[follow]
     points = {r["path"]: r["points"] for r in BACKPROP_RUBRIC}
     assert marks[0].score == pytest.approx(share * (points["output"] + points["deltas[*]"] + points["grad_W[*]"]))
+    assert marks[0].parts[0].items[0].slip == "leaving out the sigmoid's slope"
     # the true values from torch earn every point; the key's output with the slipped gradients earns no more
     given = {("q1", "a", path): marking.Answer(path, value, json.dumps(value)) for path, value in true.items()}
     assert marking.mark(exams, {"s1": given})[0][0].score == pytest.approx(sum(points.values()))

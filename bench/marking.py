@@ -140,10 +140,12 @@ def measure(n: int, work: Path, seed: int, baseline: bool) -> None:
     t_mark, (marks, _) = timed(lambda: marking.mark(exams, given, "full"))
     t_none, _ = timed(lambda: marking.mark(exams, given, "none"))
     t_index, flags = timed(lambda: marking.copy_flags(exams, given))
+    indexed = {(f["student_id"], f["question"], f["part"], f["path"], other)
+               for f in flags for other in f["matches_variant_of"].split()}
     pairs_text = "skipped"
     if baseline:
         t_pairs, pairs = timed(lambda: all_pairs_copy_flags(exams, given))
-        pairs_text = f"{rate(n, t_pairs)}, {len(pairs)} pair(s)"
+        pairs_text = f"{rate(n, t_pairs)}, {len(pairs)} pair(s), {'the same' if set(pairs) == indexed else 'DIFFERENT'}"
     t_files, _ = timed(lambda: write_marks(work / f"marks-{n}", marks, flags, pdf=False))
     t_pdf, _ = timed(lambda: write_marks(work / f"marks-pdf-{n}", marks, flags, pdf=True))
     sources = [render_template("feedback", feedback_context(m), "typst") for m in marks]
@@ -156,7 +158,7 @@ def measure(n: int, work: Path, seed: int, baseline: bool) -> None:
         ["  the same, writing grades/items/feedback .md (no PDFs)", rate(n, core + t_files), ""],
         ["  the same, with report.pdf and feedback PDFs", rate(n, core + t_pdf), ""],
         ["marking, follow-through full", rate(n, t_mark), f"none: {rate(n, t_none)}"],
-        ["copy check, indexed by canonical key", f"{rate(n, t_index)}, {len(flags)} flag(s)",
+        ["copy check, indexed by canonical key", f"{rate(n, t_index)}, {len(indexed)} pair(s) in {len(flags)} flag(s)",
          f"all pairs: {pairs_text}"],
         ["feedback PDFs, one shared typst.Compiler", rate(n, t_shared), f"typst.compile each: {rate(n, t_each)}"],
     ], ["stage", "students/s", "baseline (same run)"])

@@ -12,10 +12,17 @@ marked by a person (`merge_manual`).
 
 Each graded value is compared with the truth by `nnexam.comparison.compare` (the audit's engine). Follow-through:
 where a value is one state of a computation that can be resumed (`RESUMABLE`: Lloyd's centres after an
-iteration, competitive learning's weights after a presentation), the solver is re-run from the student's own
-value, and later values that match that re-run earn `full`, `half` or `none` of their points. A degenerate state
-(all zeros, or the state before it copied unchanged while the truth moved) earns no follow-through. A wrong value
-that a known slip gives (`SLIPS`: the computation re-solved with one parameter changed) is named in the feedback.
+iteration, competitive learning's weights after a presentation, backpropagation's hidden activations), the
+solver is re-run from the student's own value, and later values that match that re-run earn `full`, `half` or
+`none` of their points. A degenerate state (all zeros, or the state before it copied unchanged while the truth
+moved) earns no follow-through. A wrong value that a known slip gives (`SLIPS`: the computation re-solved with
+one parameter changed) is named in the feedback. A rubric entry with a `check` (`CHECKS`) is marked by what the
+student's value leads to, not by equality: Q1b's initial centres earn their points when Lloyd's algorithm, run
+from them, stops elsewhere than Q1a; the values after it are checked against that run.
+
+Every mark is kept as data (`ItemMark`), which the item statistics (`nnexam.itemstats`) and the feedback
+documents (`nnexam.gradebook`) read. `copy_flags` finds answers right for another student's variant through an
+index of the right values by canonical key, not by comparing all pairs.
 """
 
 from __future__ import annotations

@@ -243,8 +243,11 @@ def read_answers(source: Path, exams: dict[str, Exam]
             bad.append(f"{where}: {qid}({pid}) grades no path {path!r}; it grades: {graded}")
             continue
         try:
+            if row.get("value") is None:
+                raise ValueError("empty")
             value = read_value(row.get("value"))
-        except ValueError as exc:
+            _plain(value)  # a number, an expression or a list of them (not a mapping, not true/false)
+        except (ValueError, TypeError) as exc:
             bad.append(f"{where}: unreadable value ({exc})")
             continue
         raw = row.get("value")
@@ -529,6 +532,8 @@ def _plain(value: Any) -> Any:
     """A student's value as solver parameters: numbers as floats, expressions as their text."""
     if isinstance(value, list):
         return [_plain(v) for v in value]
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise TypeError(f"expected a number, an expression or a list, got {type(value).__name__}")
     return value if isinstance(value, str) else float(value)
 
 

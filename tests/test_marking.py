@@ -619,3 +619,20 @@ def test_the_progress_bar_goes_to_a_terminal_stderr_and_never_into_the_json(exam
     assert out.returncode == 0
     assert {s["student_id"] for s in json.loads(out.stdout)["students"]} == set(STUDENTS)
     assert b"marking" in shown and b"marking" not in out.stdout.encode()
+
+
+def test_malformed_entries_of_a_yaml_answers_folder_get_one_line_each(exams, tmp_path):
+    folder = tmp_path / "answers"
+    folder.mkdir()
+    (folder / "s1.yaml").write_text(
+        "- {question: q1, part: a, path: final_centers}\n"  # no value
+        "- {question: q1, part: a, value: 3}\n"  # no path
+        "- {question: q1, part: a, path: final_centers, value: {a: 1}}\n"  # a mapping
+        "- {question: q1, part: a, path: final_centers, value: [[true, 1], [1, 1]]}\n"  # true/false
+        "- {question: q5, part: a, path: discriminator, value: 'x/(1 + x)'}\n")  # fine (and wrong)
+    out = run("mark", str(exams), str(folder), "-o", str(tmp_path / "m"), "--no-pdf")
+    assert out.returncode == 0 and "Traceback" not in out.stderr
+    lines = out.stderr.splitlines()
+    assert [line.split(":")[2].strip() for line in lines] == [f"s1.yaml answers[{i}]" for i in range(4)]
+    assert "empty" in lines[0] and "field name" in lines[1] and "dict" in lines[2] and "bool" in lines[3]
+    assert marks_of(tmp_path / "m")["s1"]["score"] == 0

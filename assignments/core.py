@@ -233,13 +233,15 @@ def load(name: str) -> Assignment:
 
 
 def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
-    """A part's rubric: `[{path, points, unordered?}]` (paths into its answer, `[*]` for every position;
-    `unordered` for a set written as a list) whose points add up to the part's."""
+    """A part's rubric: `[{path, points, unordered?, check?, than?}]` (paths into its answer, `[*]` for every
+    position; `unordered` for a set written as a list; `check` names a value marked by what it leads to, e.g.
+    `lloyd_converges_elsewhere` than part `than`) whose points add up to the part's."""
     if raw is None:
         return None
     if not part.get("kind") or not isinstance(raw, list) or not raw or not all(
-            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered"}
+            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered", "check", "than"}
             and isinstance(r["path"], str) and isinstance(r.get("unordered", False), bool)
+            and all(isinstance(r.get(k, ""), str) for k in ("check", "than"))
             and isinstance(r["points"], (int, float)) and not isinstance(r["points"], bool) for r in raw):
         raise AssignmentError(f"{where}.rubric: expected a list of {{path, points}} (and unordered: true for a set) "
                               "on a part with a kind")
@@ -247,7 +249,7 @@ def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
     if abs(total - float(part["points"])) > 1e-9:
         raise AssignmentError(f"{where}.rubric: its points add up to {total:g}, the part has {part['points']:g}")
     return [{"path": r["path"], "points": float(r["points"])} | ({"unordered": True} if r.get("unordered") else {})
-            for r in raw]
+            | {k: r[k] for k in ("check", "than") if r.get(k)} for r in raw]
 
 
 def _list(data: Any, key: str, where: str) -> list[Any]:

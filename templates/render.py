@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -187,8 +188,13 @@ def _unsaid(solution: Solution) -> list[str]:
 
 
 def render_template(template: str, context: dict[str, Any], target: str) -> str:
-    env = environment(target)
-    return env.get_template(f"{target}/{template}{SUFFIX[target]}.j2").render(**context)
+    return _template(template, target).render(**context)
+
+
+@lru_cache(maxsize=64)
+def _template(template: str, target: str) -> jinja2.Template:
+    """A shared template's compiled form, kept: a gradebook renders the same one for every student."""
+    return environment(target).get_template(f"{target}/{template}{SUFFIX[target]}.j2")
 
 
 def compile_typst(source: str, folder: Path, output: Path) -> Path:
@@ -205,6 +211,26 @@ def compile_typst(source: str, folder: Path, output: Path) -> Path:
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_bytes(pdf)
     return output
+
+
+def compile_typst_sources(sources: list[str], progress=None) -> list[bytes]:
+    """Compile many small Typst documents (self-contained: no figures, no imports) to PDF bytes with one
+    `typst.Compiler`, which loads the fonts once (bench/marking.py compares it with `typst.compile` per
+    document: for the two-page feedback documents the layout dominates and they take about as long).
+    `progress()` is called after each."""
+    import typst
+
+    compiler = typst.Compiler()
+    pdfs = []
+    for source in sources:
+        try:
+            pdfs.append(compiler.compile(input=source.encode("utf-8")))
+            if progress is not None:
+                progress()
+        except Exception as exc:  # typst raises its own error type with the compiler's message
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RenderError(f"the Typst compiler refused the document: {first}") from exc
+    return pdfs
 
 
 def render_document(template: str, context_for, fmt_name: str, output: Path | None) -> str | Path:

@@ -211,6 +211,8 @@ def test_moodle_essays_hold_the_model_answer_and_the_math_is_mathjax(exports):
     assert essay.get("type") == "essay"
     assert "Hebbian" in essay.find("graderinfo/text").text
     assert float(essay.find("defaultgrade").text) == 1
+    q1b = banks["$course$/nnexam/mock-final/q1b"][0]  # any initialization that converges elsewhere is right:
+    assert q1b.get("type") == "essay"  # no LMS can check that, so a person marks it
     feedback = banks["$course$/nnexam/mock-final/q1a"][0].find("generalfeedback/text").text
     assert "Worked solution" in feedback and "@@PLUGINFILE@@/" in feedback  # the Voronoi figure
     used, environments = set(), set()

@@ -168,8 +168,8 @@ def _document_body(tex: str) -> str:
 def _grade(entry: Entry, key_part: dict[str, Any]) -> None:
     """Fill in what is graded: blanks from the part's graded items, and the entry's kind."""
     items = graded_items(key_part, f"{entry.name}: ")
-    if not items:
-        return
+    if not items or any(item.check for item in items):
+        return  # nothing graded, or a value marked by what it leads to (Q1b's initialization): an essay
     blanks: list[Blank] = []
     groups: list[Group] = []
     for item in items:

@@ -141,8 +141,8 @@ def solve(params: dict[str, Any]) -> Solution:
                       children=children))
     graph = Figure("attention_graph", {"weights": weights.tolist(),
                                         "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]]},
-                   "The graph: an arrow from v' into v for each edge (v, v'), labelled with node v's weight "
-                   "alpha(v, v') on the value of v'; a loop for a self-edge.")
+                   "The graph: an arrow from $v'$ into $v$ for each edge $(v, v')$, labelled with node $v$'s weight "
+                   "$alpha(v, v')$ on the value of $v'$; a loop for a self-edge.")
     steps.append(Step("Attention weights and outputs", result={"alpha": weights, "S": outputs}, figure=graph))
     answer = {"scores": scores.tolist(), "weights": weights.tolist(), "outputs": outputs.tolist()}
     normalized = {"X": X.tolist(), "W_Q": WQ.tolist(), "W_K": WK.tolist(), "W_V": WV.tolist(),

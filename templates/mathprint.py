@@ -70,10 +70,11 @@ def name_text(name: str, target: str) -> str:
         return f'"{w}"' if target == "typst" else rf"\mathrm{{{w}}}"
 
     out = word(base)
-    for sub in subs:
-        out += _script("_", sub, word, target)
-    for sup in supers:
-        out += _script("^", sup, word, target)
+    for mark, scripts in (("_", subs), ("^", supers)):
+        printed = [_script(mark, s, word, target) for s in scripts]
+        if target == "latex" and len(printed) > 1:  # LaTeX refuses x_a_b: one script, its parts comma-separated
+            printed = [mark + "{" + ",".join(p[2:-1] for p in printed) + "}"]
+        out += "".join(printed)
     return out
 
 

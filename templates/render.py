@@ -55,10 +55,13 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
 
 
 class FigureSink:
-    """Collects the figures of a document: draws each into `folder` and hands back its file name."""
+    """Collects the figures of a document: draws each into `folder` and hands back its file name. For LaTeX,
+    which cannot include SVG without Inkscape, the SVG is also converted to a PDF of the image's own size
+    (a one-image Typst document) and the PDF's name is handed back."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, target: str = "typst"):
         self.folder = folder
+        self.target = target
         self.count = 0
 
     def add(self, figure) -> str | None:
@@ -67,7 +70,28 @@ class FigureSink:
         self.count += 1
         name = f"figure-{self.count}.svg"
         figures.draw(figure, self.folder / name)
+        if self.target == "latex":
+            return svg_to_pdf(self.folder / name).name
         return name
+
+
+def svg_to_pdf(svg: Path) -> Path:
+    """`figure-1.svg` -> `figure-1.pdf` next to it, the page as large as the image, compiled by Typst."""
+    import typst
+
+    pdf = svg.with_suffix(".pdf")
+    source = f'#set page(width: auto, height: auto, margin: 0pt)\n#image("{svg.name}")\n'
+    with tempfile.TemporaryDirectory(prefix="nnexam-fig-", dir=svg.parent) as tmp:
+        main = Path(tmp) / "figure.typ"
+        main.write_text(source.replace(svg.name, f"../{svg.name}"), encoding="utf-8")
+        try:
+            data = typst.compile(str(main), root=str(svg.parent))
+        except Exception as exc:  # typst raises its own error type with the compiler's message
+            raise RenderError(f"the figure {svg.name} could not be converted to PDF for LaTeX: {exc}") from exc
+    tmp_pdf = pdf.with_suffix(".pdf.part")
+    tmp_pdf.write_bytes(data)
+    tmp_pdf.replace(pdf)
+    return pdf
 
 
 def _cell(value: Any, target: str) -> str:
@@ -194,7 +218,7 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
     if output is None:
         return render_template(template, context_for(target, FigureSink(None)), target)
     output.parent.mkdir(parents=True, exist_ok=True)
-    sink = FigureSink(output.parent if target != "text" else None)
+    sink = FigureSink(output.parent if target != "text" else None, target)
     output.write_text(render_template(template, context_for(target, sink), target), encoding="utf-8")
     return output
 

@@ -198,7 +198,7 @@ def _solve(r: dict[str, Any]) -> Solution:
     steps.append(Step("Gradients: sums over the time steps",
                       text="grad_U = sum_t delta_t x_t^T, grad_W = sum_t delta_t s_(t-1)^T, grad_b = sum_t delta_t, "
                            "grad_V = sum_t dL/do_t s_t^T, grad_c = sum_t dL/do_t, grad_s0 = W^T delta_1.",
-                      result={f"grad_{k}": v for k, v in grads.items()} | {"grad_s0": grad_s0}))
+                      result={f"grad_{k}": v for k, v in grads.items()} | {"grad_s_0": grad_s0}))
     answer = {"states": [s.tolist() for s in states[1:]], "outputs": [y.tolist() for y in ys], "loss": total,
               "deltas": [d.tolist() for d in deltas]} | {f"grad_{k}": v.tolist() for k, v in grads.items()} | {
         "grad_s0": grad_s0.tolist()}

@@ -7,6 +7,8 @@ For a quadratic R(w) = 1/2 w^T H w + c^T w + const the gradient is linear, grad 
 w^(t+1) - w* = (I - eta H)(w^(t) - w*): descent converges from every start iff every eigenvalue lambda of H
 satisfies 0 < eta lambda < 2 (or lambda = 0 with c in the range of H), i.e. eta < 2 / lambda_max.
 An iterate that overflows (|w| > `DIVERGED`) stops the run: the rest are null and a warning says so.
+The figure (quadratics) plots the distance to w* for the learning rates `compare_rates` (HW5 Q1 asks for
+0.02, 0.05 and 0.1), by default for the given rate and rates around the critical one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ HW5_Q1 = {"objective": "13*w1^2 - 10*w1*w2 + 4*w1 + 2*w2^2 - 2*w2 + 1", "variabl
 def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rational], sp.Rational, int, bool]:
     """The objective, its variables, the start, the learning rate, the iteration count, and whether the start
     is a bare number (then points are reported as numbers; a list start gives lists, one entry per variable)."""
-    P.no_unknown(params, ["objective", "variables", "start", "learning_rate", "iterations"])
+    P.no_unknown(params, ["objective", "variables", "start", "learning_rate", "iterations", "compare_rates"])
     raw = P.get(params, "variables")
     names = [raw] if isinstance(raw, str) else raw
     if not isinstance(names, list) or not names:
@@ -67,6 +69,16 @@ def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rat
     eta = P.rational(P.get(params, "learning_rate"), "learning_rate", positive=True)
     iterations = P.integer(P.get(params, "iterations"), "iterations", low=0, high=MAX_ITERATIONS)
     return objective, symbols, start, eta, iterations, bare
+
+
+def _compare_rates(params: dict[str, Any]) -> list[float] | None:
+    """The learning rates the figure compares, or None for the default choice around the critical rate."""
+    raw = params.get("compare_rates")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 8:
+        raise P.ParamError("compare_rates", f"expected a list of 1 to 8 learning rates, got {raw!r}")
+    return sorted({float(P.rational(r, f"compare_rates[{i}]", positive=True)) for i, r in enumerate(raw)})
 
 
 def _short(r: sp.Rational) -> bool:
@@ -167,6 +179,7 @@ def _show(point: list[Any], scalar: bool) -> Any:
                                 "iterations": 3}})
 def solve(params: dict[str, Any]) -> Solution:
     objective, symbols, start, eta, iterations, scalar = _read(params)
+    compare = _compare_rates(params)
     warnings: list[str] = []
     gradient = [sp.simplify(sp.diff(objective, s)) for s in symbols]
     R = sp.Lambda(tuple(symbols), objective)
@@ -235,11 +248,13 @@ def solve(params: dict[str, Any]) -> Solution:
             warnings.append(SolverWarning(NO_UNIQUE_STATIONARY_POINT, "the quadratic has no unique stationary "
                                                                       "point, so distance_to_optimum is null"))
     steps.append(_figure_step(q, symbols, gradient, np.array([float(v) for v in start]), float(eta), iterations,
-                              optimum, points, grads))
+                              optimum, points, grads, compare))
 
     normalized = {"objective": str(objective), "variables": [str(s) for s in symbols],
                   "start": _show([str(v) if not v.is_Integer else int(v) for v in start], scalar),
                   "learning_rate": str(eta) if not eta.is_Integer else int(eta), "iterations": iterations}
+    if compare is not None:
+        normalized["compare_rates"] = compare
     return Solution("gradient_descent", normalized, steps, answer, warnings, exact)
 
 
@@ -373,17 +388,20 @@ def _table_step(points, R, optimum, iterations, scalar: bool) -> Step:
     return Step("All iterates", text=text, table=Table(columns, rows))
 
 
-def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, grads) -> Step:
+def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, grads, compare=None) -> Step:
     if q is not None and optimum is not None and q["critical"] is not None and float(q["eigen"][0]) > 0:
         critical = float(q["critical"])
-        rates = [eta]
-        for f in (0.5, 0.9, 1.1):
-            r = float(f"{f * critical:.2g}")
-            if all(abs(r - other) > 0.05 * other for other in rates):
-                rates.append(r)
+        if compare is None:
+            rates = [eta]
+            for f in (0.5, 0.9, 1.1):
+                r = float(f"{f * critical:.2g}")
+                if all(abs(r - other) > 0.05 * other for other in rates):
+                    rates.append(r)
+        else:
+            rates = list(compare)
         H = np.asarray(q["H"].tolist(), dtype=float)
         c = np.asarray(q["c"].tolist(), dtype=float).reshape(-1)
-        series = []
+        series, cut = [], []
         for r in sorted(rates):
             w, ys = start.copy(), [float(np.linalg.norm(start - optimum))]
             limit = 1e4 * max(1.0, ys[0])
@@ -391,13 +409,24 @@ def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, 
                 w = w - r * (H @ w + c)
                 ys.append(float(np.linalg.norm(w - optimum)))
                 if ys[-1] > limit:
+                    cut.append(f"eta = {r:g} after iteration {len(ys) - 1}")
                     break
-            series.append({"label": f"eta = {r:g}" + (" (given)" if r == eta else ""),
-                           "y": ys, "diverges": r >= critical, "given": r == eta})
+            given = r == eta and compare is None
+            series.append({"label": f"eta = {r:g}" + (" (given)" if given else "") + (" (diverges)" if r >= critical
+                                                                                       else ""),
+                           "y": ys, "diverges": r >= critical, "given": given})
         data = {"series": series, "xlabel": "iteration t", "ylabel": "distance ||w^(t) - w*||", "log": True,
                 "title": f"Distance to the optimum (critical rate 2/lambda_max = {critical:.4g})"}
-        caption = ("Distance to the optimum against the iteration, for the given learning rate and rates around "
-                   f"the critical rate {critical:.4g} (log scale; rates above it diverge).")
+        if compare is None:
+            caption = ("Distance to the optimum against the iteration, for the given learning rate and rates around "
+                       f"the critical rate {critical:.4g} (log scale; rates above it diverge).")
+        else:
+            caption = ("Distance to the optimum against the iteration for eta = "
+                       + ", ".join(f"{r:g}" for r in rates) + f" (log scale); the critical rate is {critical:.4g}, "
+                       "rates above it diverge.")
+        if cut:
+            caption += (" A diverging curve is cut where the distance passes 10^4 times its start: "
+                        + ", ".join(cut) + ".")
         return Step("Distance to the optimum for several learning rates", figure=Figure("curves", data, caption),
                     text="Below the critical rate the distance falls geometrically, by the factor "
                          "max |1 - eta lambda| per step; above it, it grows.")

@@ -8,6 +8,7 @@ numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON;
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -104,20 +105,22 @@ class Solution:
     exact: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, prose: Callable[[str], str] = str) -> dict[str, Any]:
+        """JSON data; `prose` prints the steps' prose and the warnings (the documents pass the text printer
+        of the maths notation, `templates.mathprint.plain`, so that the JSON steps read as Unicode)."""
         return {
             "kind": self.kind,
             "params": to_json(self.params),
             "answer": to_json(self.answer),
-            "steps": [step_to_json(s) for s in self.steps],
-            "warnings": list(self.warnings),
+            "steps": [step_to_json(s, prose) for s in self.steps],
+            "warnings": [prose(w) for w in self.warnings],
         }
 
 
-def step_to_json(step: Step) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": step.title}
+def step_to_json(step: Step, prose: Callable[[str], str] = str) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": prose(step.title)}
     if step.text:
-        out["text"] = step.text
+        out["text"] = prose(step.text)
     for name in ("inputs", "values", "result"):
         value = getattr(step, name)
         if value:
@@ -125,11 +128,12 @@ def step_to_json(step: Step) -> dict[str, Any]:
     if step.math:
         out["math"] = [[to_json(t) for t in chain] for chain in step.math]
     if step.table is not None:
-        out["table"] = {"columns": list(step.table.columns), "rows": to_json(step.table.rows)}
+        rows = [[prose(v) if isinstance(v, str) else to_json(v) for v in row] for row in step.table.rows]
+        out["table"] = {"columns": [prose(c) for c in step.table.columns], "rows": rows}
     if step.figure is not None:
-        out["figure"] = {"kind": step.figure.kind, "caption": step.figure.caption}
+        out["figure"] = {"kind": step.figure.kind, "caption": prose(step.figure.caption)}
     if step.children:
-        out["children"] = [step_to_json(c) for c in step.children]
+        out["children"] = [step_to_json(c, prose) for c in step.children]
     return out
 
 

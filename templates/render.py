@@ -18,7 +18,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import equation, escape, fmt, name_text, named
+from .mathprint import equation, fmt, name_text, named, plain, prose
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -47,7 +47,7 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
-    env.filters["esc"] = lambda s: escape(str(s), target)
+    env.filters["esc"] = lambda s: prose(str(s), target)
     env.filters["math"] = lambda v: fmt(v, target)
     env.filters["name"] = lambda s: name_text(str(s), target)
     env.globals["target"] = target
@@ -96,7 +96,7 @@ def svg_to_pdf(svg: Path) -> Path:
 
 def _cell(value: Any, target: str) -> str:
     if isinstance(value, str):
-        return escape(value, target)
+        return prose(value, target)
     m = fmt(value, target)
     if target == "text":
         return m
@@ -112,17 +112,17 @@ def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     table = None
     if step.table is not None:
         table = {
-            "columns": [escape(c, target) for c in step.table.columns],
+            "columns": [prose(c, target) for c in step.table.columns],
             "rows": [[_cell(v, target) for v in row] for row in step.table.rows],
         }
     fig = None
     if step.figure is not None:
         path = sink.add(step.figure)
         if path:
-            fig = {"path": path, "caption": escape(step.figure.caption, target)}
+            fig = {"path": path, "caption": prose(step.figure.caption, target)}
     return {
-        "title": escape(step.title, target),
-        "text": escape(step.text, target),
+        "title": prose(step.title, target),
+        "text": prose(step.text, target),
         "inputs": lines(step.inputs),
         "quantities": lines(step.values),
         "math": [equation(chain, target) for chain in step.math],
@@ -175,11 +175,11 @@ def _symbol_name(field: str) -> str:
 
 def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:
     return {
-        "title": escape(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
+        "title": prose(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
         "kind": solution.kind,
         "steps": [step_context(s, target, sink) for s in solution.steps],
         "answer": answer_lines(solution, target),
-        "warnings": [escape(w, target) for w in solution.warnings],
+        "warnings": [prose(w, target) for w in solution.warnings],
     }
 
 
@@ -229,7 +229,7 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     if fmt_name not in FORMATS:
         raise RenderError(f"unknown format {fmt_name!r}; the formats are: {', '.join(FORMATS)}")
     if fmt_name == "json":
-        text = json.dumps(solution.to_json(), indent=2)
+        text = json.dumps(solution.to_json(prose=plain), indent=2)
         if output is not None:
             output.write_text(text + "\n", encoding="utf-8")
             return output

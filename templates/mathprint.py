@@ -470,7 +470,7 @@ def named(name: str, value: Any, target: str) -> str:
 # written in a small ASCII notation that `prose` parses once and prints for each target.
 
 SEGMENT = re.compile(r"(?<!\\)\$")
-_NAME = (r"[A-Za-z]+[0-9]*(?:'+|[_^](?:\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+))*'*")
+_NAME = (r"[A-Za-z]+[0-9]*(?:'+|[_^](?:\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+|\*(?![\w(])))*'*")
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>" + _NAME + r")|(?P<op>\|->|\|\||<=|>=|!=|<-|->|"
                     r"\s\.(?=\s)|[-+*/^_=<>~(){}\[\],;|!:']))")
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
@@ -570,7 +570,7 @@ def _script_parts(name: str) -> tuple[str, str, list[tuple[str, str]], int]:
     base, digits, rest = m.group(1), m.group(2), name[m.end():]
     scripts = [("_", digits)] if digits else []
     accent, primes = "", 0
-    for mark, body, ticks in re.findall(r"([_^])(\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+)|('+)", rest):
+    for mark, body, ticks in re.findall(r"([_^])(\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+|\*)|('+)", rest):
         if ticks:
             primes += len(ticks)
         elif mark == "_" and body in _ACCENTS and not scripts:
@@ -623,6 +623,8 @@ def _name(name: str, target: str) -> str:
 def _notation_script(mark: str, body: str, target: str, keep_parens: bool = False) -> str:
     """A subscript or superscript: an index ("ij": two italic letters), a word, or a bracketed expression."""
     inner = body[1:-1] if body.startswith("(") and body.endswith(")") else body
+    if inner == "*":  # w^*: the optimum
+        return {"typst": f"{mark}(*)", "latex": f"{mark}{{*}}", "text": f"{mark}*" if mark == "_" else "*"}[target]
     if re.fullmatch(r"[A-Za-z]{1,2}", inner) and inner not in GREEK:
         printed = inner if target != "typst" else " ".join(inner)
     elif re.fullmatch(r"[A-Za-z]+", inner):

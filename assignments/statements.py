@@ -7,11 +7,20 @@ context: `p` (each part's parameters), `ctx` (what the sampler adds for the stat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from .markup import environment
+
+ADJACENT_MATH = re.compile(r"(?<!\\)\$\$")
+
+
+def join_math(text: str, target: str) -> str:
+    """Two inline maths written side by side (`mx("G(z) = ", ...)` then `ex(...)`) as one, so that the spaces
+    around `=` are the maths' own: "G(z) = z", not "G(z) =z" (and no `$$` for LaTeX to read as display maths)."""
+    return ADJACENT_MATH.sub(" ", text) if target != "text" else text
 
 
 def statements(folder: Path, template: str, context: dict[str, Any], blocks: Iterable[str],
@@ -23,7 +32,7 @@ def statements(folder: Path, template: str, context: dict[str, Any], blocks: Ite
     out = {}
     for name in blocks:
         block = compiled.blocks.get(name)
-        out[name] = "".join(block(bound)).strip() if block else ""
+        out[name] = join_math("".join(block(bound)).strip(), target) if block else ""
     return out
 
 
@@ -31,4 +40,4 @@ def model_answer(folder: Path, text: str | None, context: dict[str, Any], target
     """A part's written model answer (a jinja2 string of the assignment's data), rendered; "" without one."""
     if not text:
         return ""
-    return environment(folder, target).from_string(text).render(**context).strip()
+    return join_math(environment(folder, target).from_string(text).render(**context).strip(), target)

@@ -143,13 +143,13 @@ def solve(params: dict[str, Any]) -> Solution:
     points, eta, rule, rounding, tie_break = p["points"], p["learning_rate"], p["rule"], p["rounding"], p["tie_break"]
     weights = [list(w) for w in p["initial_weights"]]
     k = len(weights)
-    update_text = "w <- w + eta (x - w)" if rule == "standard" else \
-        "w <- w + eta y (x - w), with y = w . x the winner's output"
+    update_text = "$w <- w + eta (x - w)$" if rule == "standard" else \
+        "$w <- w + eta y (x - w)$, with $y = w . x$ the winner's output"
     halves_text = "halves to the even integer" if rounding == "half_even" else "halves away from zero"
     intro = Step(
         "The rule",
         text=(f"{k} neurons, {len(points)} points presented in order for {p['epochs']} epoch(s). Each neuron outputs "
-              "y_i = w_i . x; the winner is the neuron with the largest output (ties broken towards the "
+              "$y_i = w_i . x$; the winner is the neuron with the largest output (ties broken towards the "
               f"{'lower' if tie_break == 'lowest' else 'higher'} index). Only the winner moves: {update_text}."
               + (f" After each update its weights are rounded to integers ({halves_text})." if rounding else "")),
         inputs={"eta": eta},
@@ -180,8 +180,8 @@ def solve(params: dict[str, Any]) -> Solution:
                 new = [Fraction(_round(v, rounding)) for v in moved]
                 halves = [j for j, v in enumerate(moved) if v.denominator == 2]
                 if halves:
-                    coords = ", ".join(f"{moved[j]} -> {new[j]}" for j in halves)
-                    message = f"{where}: half-way rounding of w_{winner + 1} ({coords}; {halves_text})"
+                    coords = ", ".join(f"${moved[j]} -> {new[j]}$" for j in halves)
+                    message = f"{where}: half-way rounding of $w_{winner + 1}$ ({coords}; {halves_text})"
                     warnings.append(SolverWarning(HALF_WAY_ROUNDING, message))
                     notes.append(message)
             if any(abs(v) > DIVERGED for v in new):
@@ -196,11 +196,11 @@ def solve(params: dict[str, Any]) -> Solution:
                 if rounding:
                     row.append(new)
                 rows.append([*row, [list(v) for v in weights]])
-        columns = ["it.", "point", "x", "outputs w_i . x", "winner", "eta" if rule == "standard" else "eta y",
-                   "w + eta y (x - w)" if rule != "standard" else "w + eta (x - w)"]
+        columns = ["it.", "point", "$x$", "outputs $w_i . x$", "winner", "$eta$" if rule == "standard" else "$eta y$",
+                   "$w + eta y (x - w)$" if rule != "standard" else "$w + eta (x - w)$"]
         if rounding:
             columns.append("rounded")
-        columns.append("weights after (rows w_i)")
+        columns.append("weights after (rows $w_i$)")
         step = Step(f"Epoch {epoch}", table=Table(columns, rows) if rows else None,
                     text=" ".join(note[0].upper() + note[1:] + "." for note in notes))
         if count > TABLE_ROWS and not rows:
@@ -220,7 +220,7 @@ def solve(params: dict[str, Any]) -> Solution:
         cluster_rows.append([Sym(f"x_{n + 1}"), outputs, winner + 1])
     steps.append(Step("Clusters under the final weights",
                       text="Each point belongs to the neuron that wins it with the final weights.",
-                      table=Table(["point", "outputs w_i . x", "neuron"], cluster_rows)))
+                      table=Table(["point", "outputs $w_i . x$", "neuron"], cluster_rows)))
     tie = any(r["tie"] for r in records)
     half = any(w.code == HALF_WAY_ROUNDING for w in warnings)
     alternatives = None
@@ -238,4 +238,4 @@ def solve(params: dict[str, Any]) -> Solution:
         answer["alternatives"] = alternatives
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
     return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights},
-                    details={"steps": presented})
+                    details={"steps": presented}, one_based=("clusters",))

@@ -8,6 +8,7 @@ numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON;
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -62,6 +63,26 @@ class Sym:
     name: str
 
 
+def math_text(value: Any) -> str:
+    """A value as a math segment of the prose notation (solvers/CATALOG.md, "Steps: prose with maths"), to put
+    in a step's title or text: `math_text(sp.sqrt(1 - z) + 1)` -> "$sqrt(1 - z) + 1$",
+    `math_text(Fraction(1, 2))` -> "$1/2$"."""
+    return f"${notation(value)}$"
+
+
+def notation(value: Any) -> str:
+    """A value written in the prose notation, without the `$`s (sympy's `**` as `^`, `oo` as `inf`)."""
+    if isinstance(value, Sym):
+        return value.name
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(notation(v) for v in value) + ")"
+    text = sp.sstr(value) if isinstance(value, sp.Basic) else str(value)
+    text = re.sub(r"\boo\b", "inf", text.replace("**", "^"))
+    return re.sub(r"\bAbs\(([^()]*)\)", r"|\1|", text)
+
+
 class SolverWarning(str):
     """A warning of a solution: its text (what the JSON output and the documents print), with a stable `code`
     that programs match on (the samplers' constraints), so that rewording a warning changes nothing that
@@ -95,7 +116,10 @@ class Solution:
 
     `details` holds more of the working as data, addressed like the answer but not among the catalog's answer
     fields (the JSON output leaves it out; the audit reads it): e.g. competitive's `steps[i].point` and
-    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`)."""
+    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`).
+
+    `one_based` names the answer fields that hold 0-based indices (lloyd's `final_assignments`, competitive's
+    `clusters`): JSON keeps them 0-based, the documents print them from 1 like the steps' prose."""
 
     kind: str
     params: dict[str, Any]
@@ -104,6 +128,7 @@ class Solution:
     warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
     exact: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    one_based: tuple[str, ...] = ()  # answer fields of 0-based indices that documents count from 1, as prose
 
     def to_json(self, prose: Callable[[str], str] = str) -> dict[str, Any]:
         """JSON data; `prose` prints the steps' prose and the warnings (the documents pass the text printer

@@ -72,13 +72,18 @@ def float_text(v: float, target: str) -> str:
 
 def name_text(name: str, target: str) -> str:
     """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W", "x_ij", "p_data(x)" as math."""
+    if "/" in name and target != "text":  # a derivative such as "dl/dw_1": the prose notation reads it
+        try:
+            return math_segment(name, target)
+        except NotationError:
+            pass
     call = _split_call(name)
     if call and target != "text":
         head, inner = call
         args = ", ".join(name_text(a.strip(), target) for a in _split_args(inner))
         return f"{name_text(head, target)}({args})"
     compound = re.fullmatch(r"([A-Za-z]{2,})_([A-Za-z]{3,})", name)
-    if compound and compound.group(1) not in GREEK and compound.group(2) not in GREEK:
+    if compound and not {compound.group(1), compound.group(2)} & (GREEK | TYPST_WORDS):
         name = f"{compound.group(1)}-{compound.group(2)}"  # "log_det": one word, not log to the base det
     base, supers, subs = split_super_sub(name)
     primes = len(base) - len(base.rstrip("'"))
@@ -89,8 +94,8 @@ def name_text(name: str, target: str) -> str:
             return w
         if w in GREEK:
             return w if target == "typst" else "\\" + w
-        if w in TYPST_WORDS and target == "typst":
-            return w
+        if w in TYPST_WORDS:
+            return w if target == "typst" else {"infinity": r"\infty"}.get(w, "\\" + w)
         if len(w) == 1 or w.isdigit():
             return w
         w = w.replace('"', "'")
@@ -456,13 +461,32 @@ def _atomic(s: str) -> bool:
 
 
 def equation(chain: list[Any], target: str) -> str:
-    """A chain of equal terms, `t0 = t1 = ...`."""
-    return " = ".join(fmt(t, target) for t in chain)
+    """A chain of equal terms, `t0 = t1 = ...`; a term printed like its left neighbour is left out (an exact
+    0.9 and its float 0.9 are written once)."""
+    printed: list[str] = []
+    for t in chain:
+        text = fmt(t, target)
+        if not printed or text != printed[-1]:
+            printed.append(text)
+    return " = ".join(printed)
 
 
-def named(name: str, value: Any, target: str) -> str:
-    """`name = value` as math."""
-    return f"{name_text(name, target)} = {fmt(value, target)}"
+def fmt_inline(value: Any, target: str) -> str:
+    """A value inside a line of prose: as `fmt`, but a column vector of more than two entries is written as a
+    transposed row, (1, 1, 2, 2)^T, so that it does not stand taller than the line."""
+    items = value.tolist() if isinstance(value, np.ndarray) else value
+    if isinstance(value, sp.MatrixBase) and value.cols == 1:
+        items = [value[i, 0] for i in range(value.rows)]
+    if isinstance(items, (list, tuple)) and len(items) > 2 and all(_is_scalar(v) for v in items) \
+            and target != "text":
+        row = "(" + ", ".join(fmt(v, target) for v in items) + ")"
+        return row + ("^T" if target == "typst" else "^{T}")
+    return fmt(value, target)
+
+
+def named(name: str, value: Any, target: str, inline: bool = False) -> str:
+    """`name = value` as math (`inline`: inside a line of prose, see `fmt_inline`)."""
+    return f"{name_text(name, target)} = {(fmt_inline if inline else fmt)(value, target)}"
 
 
 # --- Prose with maths -------------------------------------------------------------------------------------
@@ -470,7 +494,7 @@ def named(name: str, value: Any, target: str) -> str:
 # written in a small ASCII notation that `prose` parses once and prints for each target.
 
 SEGMENT = re.compile(r"(?<!\\)\$")
-_NAME = (r"[A-Za-z]+[0-9]*(?:'+|[_^](?:\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+|\*(?![\w(])))*'*")
+_NAME = (r"[A-Za-z]+[0-9]*(?:'+|\^\*|[_^](?:\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+))*'*")
 _TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>" + _NAME + r")|(?P<op>\|->|\|\||<=|>=|!=|<-|->|"
                     r"\s\.(?=\s)|[-+*/^_=<>~(){}\[\],;|!:']))")
 _SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", strict=True))
@@ -493,7 +517,8 @@ _OPS = {
     "approx": ("approx", r"\approx", "≈"), "in": ("in", r"\in", "∈"), "inf": ("infinity", r"\infty", "∞"),
     "*": ("dot", r"\cdot", "·"), " . ": ("dot", r"\cdot", "·"), "/": ("slash", "/", "/"),
     "+": ("+", "+", "+"), "-": ("-", "-", "-"), ",": (",", ",", ","), ";": (";", ";", ";"), ":": (":", ":", ":"),
-    "!": ("!", "!", "!"), "'": ("'", "'", "'"),
+    "!": ("!", "!", "!"), "'": ("'", "'", "'"), " | ": ("bar.v", r"\mid", "|"),
+    " || ": ("parallel", r"\parallel", "‖"),
 }
 _WORD_OPS = {"approx", "in", "inf"}
 # functions and big operators: Typst, LaTeX, text
@@ -535,6 +560,8 @@ def _tokens(segment: str) -> list[_Tok]:
         space = m.start(kind) > pos
         if kind == "op" and value.strip() == ".":
             value, space = " . ", True
+        if kind == "op" and value in ("|", "||") and space and segment[m.end():m.end() + 1].isspace():
+            value = f" {value} "  # spaced: "given" as in p(z | x), "between" as in KL(p || q); unspaced: |x|, ||x||
         if kind == "name" and value in _WORD_OPS:
             kind = "op"
         out.append(_Tok(kind, value, space))
@@ -551,7 +578,8 @@ def _groups(tokens: list[_Tok]) -> list[_Tok]:
         if v in _OPEN:
             stack.append((v, t.space, []))
         elif v in (")", "]", "}") or (v in ("|", "||") and top == v):
-            if len(stack) == 1 or (v not in ("|", "||") and _OPEN.get(top) != v):
+            interval = top in "([" and v in ")]" and top  # [0, 1) and (0, 1] are intervals
+            if len(stack) == 1 or (v not in ("|", "||") and _OPEN.get(top) != v and not interval):
                 raise NotationError(f"unbalanced {v!r}")
             opener, space, inner = stack.pop()
             stack[-1][2].append(_Tok("group", (opener, v, inner), space))
@@ -571,7 +599,9 @@ def _script_parts(name: str) -> tuple[str, str, list[tuple[str, str]], int]:
     scripts = [("_", digits)] if digits else []
     accent, primes = "", 0
     for mark, body, ticks in re.findall(r"([_^])(\((?:[^()]|\([^()]*\))*\)|-?[A-Za-z0-9]+|\*)|('+)", rest):
-        if ticks:
+        if ticks and scripts:
+            scripts[-1] = (scripts[-1][0], scripts[-1][1] + ticks)  # sum_v': the prime is the index's
+        elif ticks:
             primes += len(ticks)
         elif mark == "_" and body in _ACCENTS and not scripts:
             accent = body
@@ -586,8 +616,14 @@ def _unicode_script(s: str, table: dict[str, str], mark: str) -> str:
     return f"{mark}{s}" if len(s) == 1 or (s.startswith("(") and s.endswith(")")) else f"{mark}({s})"
 
 
+_SYMBOL_WORDS = {"ell": ("ell", r"\ell", "ℓ"), "nabla": ("nabla", r"\nabla", "∇"),
+                 "partial": ("partial", r"\partial", "∂")}
+
+
 def _word(w: str, target: str) -> str:
     i = _IDX[target]
+    if w in _SYMBOL_WORDS:
+        return _SYMBOL_WORDS[w][i]
     if target == "text":
         return _GREEK_TEXT.get(w, _FUNCS.get(w, (w, w, w))[2])
     if w in GREEK:
@@ -606,7 +642,7 @@ def _latex_word(w: str) -> str:
 def _name(name: str, target: str) -> str:
     """One name of the notation ("w_1", "delta^(1)", "x_hat", "f^c_ij", "sum_(i,j)") for `target`."""
     base, accent, scripts, primes = _script_parts(name)
-    if len(base) > 1 and base not in GREEK and len(scripts) == 1 \
+    if len(base) > 1 and base not in GREEK and base not in _SYMBOL_WORDS and len(scripts) == 1 \
             and scripts[0][0] == "_" and scripts[0][1].isalpha() and len(scripts[0][1]) > 2:
         base, scripts = f"{base}-{scripts[0][1]}", []  # "log_det": one word, not log to the base det
     out = _word(base, target)
@@ -623,8 +659,8 @@ def _name(name: str, target: str) -> str:
 def _notation_script(mark: str, body: str, target: str, keep_parens: bool = False) -> str:
     """A subscript or superscript: an index ("ij": two italic letters), a word, or a bracketed expression."""
     inner = body[1:-1] if body.startswith("(") and body.endswith(")") else body
-    if inner == "*":  # w^*: the optimum
-        return {"typst": f"{mark}(*)", "latex": f"{mark}{{*}}", "text": f"{mark}*" if mark == "_" else "*"}[target]
+    if inner == "*":  # D^*: an optimum
+        return {"typst": "^*", "latex": "^{*}", "text": "*"}[target]
     if re.fullmatch(r"[A-Za-z]{1,2}", inner) and inner not in GREEK:
         printed = inner if target != "typst" else " ".join(inner)
     elif re.fullmatch(r"[A-Za-z]+", inner):
@@ -691,7 +727,7 @@ def _print(toks: list[_Tok], target: str) -> str:
             parts.append((printed, t.space))
             i += 2
             continue
-        elif t.kind == "name" and call and t.value in _CALLS:
+        elif t.kind == "name" and call and t.value in _CALLS and (t.value == "E" or nxt.value[0] == "("):
             parts.append((_CALLS[t.value][_IDX[target]], t.space))
         elif t.kind == "name":
             parts.append((_name(t.value, target), t.space))
@@ -716,6 +752,9 @@ def _print(toks: list[_Tok], target: str) -> str:
             parts[-1] = (parts[-1][0] + printed, parts[-1][1])
             i += 2
             continue
+        elif t.value == "*" and i > 0 and toks[i - 1].kind == "num" and nxt is not None \
+                and nxt.kind in ("name", "group") and not _derivative(toks, i + 1):
+            pass  # 2*x is written 2 x
         elif t.value in _OPS:
             parts.append((_OPS[t.value][_IDX[target]], t.space))
         else:

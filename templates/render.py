@@ -9,6 +9,7 @@ The same machinery renders whole assignments: `render_document(template, context
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -106,8 +107,8 @@ def _cell(value: Any, target: str) -> str:
 def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     """A step with every value already printed for `target`."""
 
-    def lines(values: dict[str, Any]) -> list[str]:
-        return [named(k, v, target) for k, v in values.items()]
+    def lines(values: dict[str, Any], inline: bool = False) -> list[str]:
+        return [named(k, v, target, inline) for k, v in values.items()]
 
     table = None
     if step.table is not None:
@@ -123,7 +124,7 @@ def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     return {
         "title": prose(step.title, target),
         "text": prose(step.text, target),
-        "inputs": lines(step.inputs),
+        "inputs": lines(step.inputs, inline=True),
         "quantities": lines(step.values),
         "math": [equation(chain, target) for chain in step.math],
         "result": lines(step.result),
@@ -144,12 +145,39 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
             continue
         value = solution.exact.get(key, value)
+        if key in solution.one_based:
+            value = _plus_one(value)
         if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
-            shown = fmt(_elide(value), target)
+            shown = fmt(_elide(_expression(value)), target)
         out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
     return out
+
+
+def _plus_one(value: Any) -> Any:
+    """0-based indices (JSON) counted from 1, as the prose counts points, neurons and clusters."""
+    if isinstance(value, (list, tuple)):
+        return [_plus_one(v) for v in value]
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+EXPRESSION = re.compile(r"[\w.]+\s*[-+*/^(]|\d")
+
+
+def _expression(value: Any) -> Any:
+    """An answer string that is a sympy expression (the catalog's expression fields, "26*w1 - 10*w2 + 4") as
+    the sympy value, so that the answer box typesets it; other strings stay text."""
+    if isinstance(value, (list, tuple)):
+        return [_expression(v) for v in value]
+    if not isinstance(value, str) or not EXPRESSION.search(value):
+        return value
+    import sympy as sp
+
+    try:
+        return sp.parse_expr(value, evaluate=False)
+    except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError):
+        return value
 
 
 ANSWER_ITEMS = 8
@@ -179,8 +207,24 @@ def solution_context(solution: Solution, target: str, sink: FigureSink, title: s
         "kind": solution.kind,
         "steps": [step_context(s, target, sink) for s in solution.steps],
         "answer": answer_lines(solution, target),
-        "warnings": [prose(w, target) for w in solution.warnings],
+        "warnings": [prose(w, target) for w in _unsaid(solution)],
     }
+
+
+def _unsaid(solution: Solution) -> list[str]:
+    """The warnings that no step's text already says (competitive's ties and half-way roundings are told in
+    the step where they happen; the documents do not repeat them in a list of notes)."""
+    said: list[str] = []
+
+    def walk(step: Step) -> None:
+        said.append(step.text.lower())
+        for child in step.children:
+            walk(child)
+
+    for step in solution.steps:
+        walk(step)
+    text = " ".join(said)
+    return [w for w in solution.warnings if str(w).lower() not in text]
 
 
 def render_template(template: str, context: dict[str, Any], target: str) -> str:

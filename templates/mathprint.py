@@ -18,6 +18,9 @@ and text, table headers and string cells, figure captions, warnings) may hold ma
                    E[...]  P(...)  N(mu, Sigma)  |x|  ||x||  inf (infinity)
     derivatives    dl/dw_c  dL/do_t  d^2 L/dw^2      printed as partial derivatives, ∂l/∂w_c
 
+Outside the math segments, `...` between backticks is code (a PyTorch module `conv2d(in_channels=1)`), set in
+monospace.
+
 The Typst printer sets each segment as `$...$` Typst maths, the LaTeX printer as `\\(...\\)`, the text printer
 as readable Unicode (η, ←, ∂l/∂w, ·, ≤, √, Σᵢⱼ; sub- and superscripts in Unicode where they exist, else `_`, `^`).
 A segment is parsed once (a tokenizer, brackets nested, a printer per target; cached). A segment that does not
@@ -810,7 +813,7 @@ def prose(text: str, target: str = "typst") -> str:
     out = []
     for k, piece in enumerate(pieces):
         if k % 2 == 0:
-            out.append(escape(piece.replace(r"\$", "$"), target))
+            out.append(_text_with_code(piece.replace(r"\$", "$"), target))
             continue
         try:
             printed = math_segment(piece, target)
@@ -818,6 +821,25 @@ def prose(text: str, target: str = "typst") -> str:
             out.append(escape(piece, target))
             continue
         out.append({"typst": f"${printed}$", "latex": rf"\({printed}\)", "text": printed}[target])
+    return "".join(out)
+
+
+def _text_with_code(text: str, target: str) -> str:
+    """Plain prose in which `...` (backticks) is code, such as a PyTorch module `conv2d(in_channels=1)`: set in
+    monospace (Typst raw, LaTeX \\texttt), as is in text. An unmatched backtick leaves the text plain."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return escape(text, target)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(escape(part, target))
+        elif target == "typst":
+            out.append('#raw("' + part.replace("\\", "\\\\").replace('"', '\\"') + '");')  # `;` ends the call
+        elif target == "latex":
+            out.append(r"\texttt{" + latex_escape(part) + "}")
+        else:
+            out.append(part)
     return "".join(out)
 
 

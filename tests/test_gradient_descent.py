@@ -147,7 +147,7 @@ def test_compare_rates_plot_the_asked_runs_and_the_divergent_one_is_cut():
     sol = solve("gradient_descent", {**HW5, "compare_rates": [0.1, 0.02, 0.05]})
     fig = _figure(sol)
     assert [s["diverges"] for s in fig.data["series"]] == [False, False, True]
-    assert "eta = 0.02, 0.05, 0.1" in fig.caption and "eta = 0.1 after iteration" in fig.caption
+    assert "$eta = 0.02, 0.05, 0.1$" in fig.caption and "$eta = 0.1$ after iteration" in fig.caption
     for rate, series in zip([0.02, 0.05, 0.1], fig.data["series"], strict=True):
         w, ys = [0.0, 0.0], []
         for _ in range(501):

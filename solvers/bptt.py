@@ -133,9 +133,11 @@ def _solve(r: dict[str, Any]) -> Solution:
     T = len(xs)
     states, pres, outs, ys = [r["s0"]], [], [], []
     steps = [Step("The unrolled network",
-                  text=(f"$a_t = U x_t + W s_(t-1) + b$, $s_t = {act}(a_t)$, $o_t = V s_t + c$, "
-                        f"$y_t = {out_act}(o_t)$. The loss is {loss} summed over the steps with a target. Unrolled, the RNN is a feedforward "
-                        "network whose layers share $U, W, b, V, c$, so each gradient sums over the time steps."),
+                  text=(f"$a_t = U x_t + W s_(t-1) + b$, $s_t = {act}(a_t)$, "
+                        "$o_t = V s_t + c$, "
+                        f"$y_t = {out_act}(o_t)$. The loss is {loss} summed over the steps with a target. "
+                        "Unrolled, the RNN is a feedforward network whose layers share $U, W, b, V, c$, so each "
+                        "gradient sums over the time steps."),
                   inputs={"U": U, "W": W, "b": b, "V": V, "c": c, "s_0": r["s0"]})]
     forward = Step("Forward pass")
     total = 0.0

@@ -192,8 +192,13 @@ def fmt(value: Any, target: str = "typst") -> str:
         return text_literal("none", target)
     if isinstance(value, (bool, np.bool_)):
         return text_literal("true" if value else "false", target)
-    if isinstance(value, str):
-        return text_literal(value, target)
+    if isinstance(value, str):  # a formula a solver wrote in the prose notation ("p_0 - lr·d_1"), else words
+        if re.search(r"\b[a-z]{3,} [a-z]{2,}\b", value):
+            return text_literal(value, target)
+        try:
+            return math_segment(value.replace("·", " * "), target)
+        except NotationError:
+            return text_literal(value, target)
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):

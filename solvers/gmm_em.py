@@ -110,7 +110,8 @@ def solve(params: dict[str, Any]) -> Solution:
         if (Nk <= SINGULAR * n).any():
             k = int(np.argmin(Nk))
             raise ParamError("iterations", f"iteration {t}: component {k} takes no responsibility "
-                                           f"($N_{k} = {Nk[k]:.3g}$), so its mean is undefined; start it nearer the data")
+                                           f"(N_{k} = {Nk[k]:.3g}), so its mean is undefined; start it nearer the "
+                                           "data")
         weights = Nk / n
         means = (resp.T @ X) / Nk[:, None]
         covs = np.stack([((resp[:, k, None] * (X - means[k])).T @ (X - means[k])) / Nk[k] for k in range(len(Nk))])

@@ -155,7 +155,8 @@ def steps(j: Joint, c: Change) -> list[Step]:
                 "$p_X(x) = p_Z(f^-1(x)) |det(dz/dx)|$.",
                 inputs={"p_Z": j.density},
                 math=[[Sym(f"x_{i + 1}"), fi] for i, fi in enumerate(j.f)])]
-    inverse = Step("Invert the transform", text="Solve $x = f(z)$ for $z$, keeping the root that maps $f(z)$ back to $z$ "
+    inverse = Step("Invert the transform", text="Solve $x = f(z)$ for $z$, keeping the root that maps $f(z)$ back "
+                   "to $z$ "
                    "across the support" + (f" ({c.rejected} other root(s) rejected)." if c.rejected else "."),
                    math=[[Sym(f"z_{i + 1}"), gi] for i, gi in enumerate(c.inverse)])
     out.append(inverse)

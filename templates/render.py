@@ -19,7 +19,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import equation, fmt, name_text, named, plain, prose
+from .mathprint import GREEK, equation, fmt, name_text, named, plain, prose, text_literal
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -151,7 +151,7 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
             shown = fmt(_elide(_expression(value)), target)
-        out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
+        out.append(f"{_field_label(key, target)} = {shown}")
     return out
 
 
@@ -199,6 +199,16 @@ def _elide(value: Any) -> Any:
 def _symbol_name(field: str) -> str:
     """Answer field names are words ("final_centers"); keep them readable as a single word."""
     return field.replace("_", " ") if "_" in field else field
+
+
+def _field_label(field: str, target: str) -> str:
+    """An answer field's label: its words, a Greek word as its letter ("balance_alpha": balance α)."""
+    words = field.split("_")
+    if "_" not in field or not any(w in GREEK for w in words):
+        return name_text(_symbol_name(field), target)
+    join = {"typst": " ", "latex": r"\ ", "text": " "}[target]
+    return join.join(name_text(w, target) if w in GREEK or len(w) == 1 else text_literal(w, target)
+                     for w in words)
 
 
 def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:

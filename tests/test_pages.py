@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import unicodedata
 from html import unescape
 from pathlib import Path
 
@@ -30,15 +31,6 @@ needs_pdftotext = pytest.mark.skipif(PDFTOTEXT is None, reason="pdftotext (poppl
 # names, sums, derivatives, starred products.
 ASCII_MATH = re.compile(r"<=|>=|<-|->|sqrt\(|\^|[A-Za-z0-9)]_[A-Za-z0-9{(]|\b(eta|alpha|delta|sigma|phi|lambda|mu|"
                         r"Sigma|theta|epsilon)\b|\bsum_|\bd[a-zA-Z]+/d[a-zA-Z]|\bexp\(|[0-9a-z)]\*[0-9a-z(]")
-# Documents whose prose is not yet converted to the notation of templates.mathprint (issue 14): their ASCII
-# maths test is an expected failure until the conversion lands (then it passes, and the entry goes).
-ASCII_PENDING: set[tuple[str, str]] = {
-    ("hw5", "solutions"), ("hw6", "solutions"), ("hw7", "solutions"),
-    ("practice", "solutions"), ("practice", "problems"),
-}
-# Documents with a known collision (tall column vectors set inline in prose, issue 14): expected failures.
-OVERLAP_PENDING: set[tuple[str, str]] = set()
-
 DOCUMENTS = [(name, doc) for name in ASSIGNMENTS for doc in ("problems", "solutions")]
 
 
@@ -73,7 +65,8 @@ def words(pdf: Path) -> list[tuple[int, float, float, list[tuple[float, float, f
 
 def overlaps(boxes) -> list[str]:
     """Pairs of words whose boxes overlap by more than a hairline (a script touching its base, an italic
-    overhang, and the radical sign, whose box poppler takes from the font, do not count)."""
+    overhang, an accent over its letter, and the radical sign, whose box poppler takes from the font, do not
+    count)."""
     found = []
     ordered = sorted(boxes, key=lambda b: b[1])
     for i, a in enumerate(ordered):
@@ -82,9 +75,13 @@ def overlaps(boxes) -> list[str]:
                 break
             dx = min(a[2], b[2]) - max(a[0], b[0])
             dy = min(a[3], b[3]) - max(a[1], b[1])
-            if dx > 1.5 and dy > 2 and "√" not in a[4] + b[4]:
+            if dx > 1.5 and dy > 2 and "√" not in a[4] + b[4] and not (_accent(a[4]) or _accent(b[4])):
                 found.append(f"{a[4]!r} and {b[4]!r} overlap by {dx:.1f} x {dy:.1f} pt")
     return found
+
+
+def _accent(text: str) -> bool:
+    return all(unicodedata.combining(c) or c in "ˆ˜¯^~´`¨˙→" for c in text)
 
 
 def prose_lines(pdf: Path) -> list[str]:
@@ -102,12 +99,6 @@ def prose_lines(pdf: Path) -> list[str]:
     return out
 
 
-def _pending(pending, name, doc, what):
-    if (name, doc) in pending:
-        return pytest.param(name, doc, marks=pytest.mark.xfail(reason=f"{name} {doc}: {what}", strict=False))
-    return pytest.param(name, doc)
-
-
 @needs_pdftotext
 @pytest.mark.parametrize(("name", "doc"), DOCUMENTS)
 def test_no_text_outside_the_margins(rendered, name, doc):
@@ -120,9 +111,7 @@ def test_no_text_outside_the_margins(rendered, name, doc):
 
 
 @needs_pdftotext
-@pytest.mark.parametrize(("name", "doc"), [
-    _pending(OVERLAP_PENDING, n, d, "tall column vectors set inline collide with the next line (the printers "
-             "set them as row vectors when typeset's fix lands)") for n, d in DOCUMENTS])
+@pytest.mark.parametrize(("name", "doc"), DOCUMENTS)
 def test_no_overlapping_text(rendered, name, doc):
     found = [f"page {number}: {o}" for number, _w, _h, boxes in words(pdf_of(rendered, name, doc))
              for o in overlaps(boxes)]
@@ -143,9 +132,7 @@ def test_every_figure_is_drawn(rendered, name):
     assert captions == expected and not missing, f"{name}: {captions} figures for {expected}; {missing}"
 
 
-@pytest.mark.parametrize(("name", "doc"), [
-    _pending(ASCII_PENDING, n, d, "prose not yet converted to the notation of templates.mathprint (issue 14)")
-    for n, d in DOCUMENTS])
+@pytest.mark.parametrize(("name", "doc"), DOCUMENTS)
 def test_no_ascii_maths_outside_code(rendered, name, doc):
     found = [line for line in prose_lines(pdf_of(rendered, name, doc)) if ASCII_MATH.search(line)]
     assert not found, f"{name} {doc}: {len(found)} lines of ASCII maths:\n" + "\n".join(found[:8])
@@ -156,6 +143,7 @@ def test_the_checks_see_a_collision_and_ascii_maths(tmp_path):
     the ASCII-maths regex finds 'w <- w + eta' and not typeset Unicode."""
     assert overlaps([(10, 10, 40, 20, "abc"), (20, 14, 50, 24, "def")])
     assert not overlaps([(10, 10, 20, 20, "R"), (20.5, 8, 24, 15, "2"), (10, 21, 40, 31, "next")])
+    assert not overlaps([(10, 10, 20, 20, "m"), (11, 6, 19, 16, "\u0302")])  # m with a hat
     sol = solvers.solve("lloyd", solvers.kind_info("lloyd").examples["mock_final_q1"])
     pdf = render_solution(sol, "pdf", tmp_path / "lloyd.pdf")
     assert drawn_figures(pdf) == (1, [])

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import sympy as sp
 
-from templates.mathprint import escape, fmt, fmt_inline, prose
+from templates.mathprint import escape, expression_value, fmt, fmt_inline, prose
 from templates.render import environment as render_environment
 
 ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
@@ -41,7 +41,7 @@ def helpers(target: str) -> dict[str, Any]:
     def m(value: Any) -> str:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return inline(fmt_inline(value, target))
+        return inline(fmt_inline(expression_value(value), target))
 
     def ex(text: str) -> str:
         return inline(fmt(sp.parse_expr(str(text), evaluate=True), target))

@@ -40,7 +40,9 @@ class Step:
     """One step of a solution.
 
     title: what is done, in a few plain words ("Assign each point to its nearest centre").
-    text: optional plain prose (no markup) that explains the step or states a decision ("tie: ...").
+    text: optional prose that explains the step or states a decision ("tie: ..."). Title, text, table headers
+    and string cells, captions and warnings hold no markup; their maths goes between `$`s in the notation of
+    solvers/CATALOG.md ("Steps: prose with maths"): "Only the winner moves: $w <- w + eta (x - w)$".
     inputs, values, result: named values (names are math symbols such as "w_1", "eta", "delta^(1)").
     math: chains of equal terms, each printed as `t0 = t1 = ...`; a term is a value or a `Sym`.
     """

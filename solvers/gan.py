@@ -21,7 +21,7 @@ import sympy as sp
 
 from . import densities as dens
 from . import params as P
-from .core import Figure, Solution, SolverWarning, Step, Sym, math_text, notation
+from .core import Figure, Solution, SolverWarning, Step, Sym, notation
 from .densities import X, Z
 from .errors import ParamError
 from .registry import register
@@ -269,7 +269,7 @@ def solve_generator(params: dict[str, Any]) -> Solution:
     inv = dens.invert(F, X, u, data.low, data.high, sp.Integer(0), sp.Integer(1))
     solve_step = Step(f"Solve $F(x) = {u}$ for $x$", math=[[F, u]])
     for root, why in inv.rejected:
-        solve_step.children.append(Step(f"Reject the root {math_text(root)}",
+        solve_step.children.append(Step(f"Reject the root $x = {notation(root)}$",
                                         text=f"The root $x = {notation(root)}$ is rejected: {why}; $G$ must map the "
                                              f"noise into the data's support {dens.support_math(*data.support)}."))
     generator = None

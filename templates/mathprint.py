@@ -75,11 +75,13 @@ def float_text(v: float, target: str) -> str:
 
 def name_text(name: str, target: str) -> str:
     """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W", "x_ij", "p_data(x)" as math."""
-    if "/" in name and target != "text":  # a derivative such as "dl/dw_1": the prose notation reads it
+    if "/" in name or (target == "text" and re.fullmatch(_NAME, name)):
+        # a derivative such as "dl/dw_1", and every name in the terminal (w₁, η, δ⁽¹⁾): the notation reads it
         try:
             return math_segment(name, target)
         except NotationError:
-            pass
+            if target == "text":
+                return name
     call = _split_call(name)
     if call and target != "text":
         head, inner = call
@@ -279,6 +281,10 @@ class LatexPrinter(SympyLatexPrinter):
     def _print_Products(self, e):
         return e.written(self._print, r" \cdot ")
 
+    def _print_Add(self, expr, order=None):
+        order = "none" if any(a.has(sp.UnevaluatedExpr) for a in expr.args) else order
+        return super()._print_Add(expr, order)
+
 
 class TextPrinter(StrPrinter):
     printmethod = None  # every value is printed by the methods below and StrPrinter's, none prints itself
@@ -288,6 +294,11 @@ class TextPrinter(StrPrinter):
 
     def _print_Float(self, e):
         return float_text(float(e), "text")
+
+    def _print_Add(self, expr, order=None):
+        # a sum written with unevaluated terms keeps its written order (w - eta g, not -eta g + w)
+        order = "none" if any(a.has(sp.UnevaluatedExpr) for a in expr.args) else order
+        return _signed_terms(super()._print_Add(expr, order))
 
     def _print_Derivative(self, e):
         var = " ".join(f"d{self._print(v)}" + (f"^{n}" if n != 1 else "") for v, n in e.variable_count)
@@ -458,10 +469,20 @@ class TypstPrinter(StrPrinter):
     def _print_UnevaluatedExpr(self, e):
         return self._print(e.args[0])
 
+    def _print_Add(self, expr, order=None):
+        # a sum written with unevaluated terms keeps its written order (w - eta g, not -eta g + w)
+        order = "none" if any(a.has(sp.UnevaluatedExpr) for a in expr.args) else order
+        return _signed_terms(super()._print_Add(expr, order))
+
     def _print_Interval(self, e):
         left = "(" if e.left_open else "["
         right = ")" if e.right_open else "]"
         return f"lr({left} {self._print(e.start)}, {self._print(e.end)} {right})"
+
+
+def _signed_terms(text: str) -> str:
+    """sympy writes an unevaluated negative number that leads a sum as "-(0.08)": write it "-0.08"."""
+    return re.sub(r"(^|[-+] )-\((\d+(?:\.\d+)?)\)(?= |$)", r"\1-\2", text)
 
 
 def _atomic(s: str) -> bool:
@@ -490,6 +511,22 @@ def fmt_inline(value: Any, target: str) -> str:
         row = "(" + ", ".join(fmt(v, target) for v in items) + ")"
         return row + ("^T" if target == "typst" else "^{T}")
     return fmt(value, target)
+
+
+EXPRESSION = re.compile(r"[\w.]+\s*[-+*/^(]|\d")
+
+
+def expression_value(value: Any) -> Any:
+    """An answer string that is a sympy expression (the catalog's expression fields, "26*w1 - 10*w2 + 4") as
+    the sympy value, so that the answer box typesets it; other strings stay text."""
+    if isinstance(value, (list, tuple)):
+        return [expression_value(v) for v in value]
+    if not isinstance(value, str) or not EXPRESSION.search(value):
+        return value
+    try:
+        return sp.parse_expr(value)
+    except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError):
+        return value
 
 
 def named(name: str, value: Any, target: str, inline: bool = False) -> str:
@@ -644,7 +681,7 @@ def _word(w: str, target: str) -> str:
 
 
 def _latex_word(w: str) -> str:
-    return rf"\text{{{w}}}" if "-" in w else rf"\mathrm{{{w}}}"
+    return rf"\text{{{w}}}" if "-" in w or " " in w else rf"\mathrm{{{w}}}"  # math mode drops spaces
 
 
 def _name(name: str, target: str) -> str:
@@ -764,7 +801,9 @@ def _print(toks: list[_Tok], target: str) -> str:
                 and nxt.kind in ("name", "group") and not _derivative(toks, i + 1):
             pass  # 2*x is written 2 x
         elif t.value in _OPS:
-            parts.append((_OPS[t.value][_IDX[target]], t.space))
+            op = _OPS[t.value][_IDX[target]]
+            # a word operator is never followed directly by a bracket: `dot(-1)` would be Typst's dot accent
+            parts.append((op + " " if target == "typst" and op[-1].isalpha() else op, t.space))
         else:
             raise NotationError(f"unexpected {t.value!r}")
         i += 1
@@ -776,8 +815,8 @@ def _print(toks: list[_Tok], target: str) -> str:
                           or (p[0] == "\\" and out[-1] not in "([{"))
         if target == "latex" and k > 0 and re.search(r"\\[A-Za-z]+$", out) and p[0].isalpha():
             glue = True
-        out += (" " if glue else "") + p
-    return out
+        out += (" " if glue and not out.endswith(" ") else "") + p
+    return out.strip()
 
 
 def _group(value: tuple[str, str, list[_Tok]], target: str) -> str:

@@ -9,7 +9,6 @@ The same machinery renders whole assignments: `render_document(template, context
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import GREEK, equation, fmt, name_text, named, plain, prose, text_literal
+from .mathprint import GREEK, equation, expression_value, fmt, name_text, named, plain, prose, text_literal
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -150,7 +149,7 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
         if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
-            shown = fmt(_elide(_expression(value)), target)
+            shown = fmt(_elide(expression_value(value)), target)
         out.append(f"{_field_label(key, target)} = {shown}")
     return out
 
@@ -160,24 +159,6 @@ def _plus_one(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plus_one(v) for v in value]
     return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-EXPRESSION = re.compile(r"[\w.]+\s*[-+*/^(]|\d")
-
-
-def _expression(value: Any) -> Any:
-    """An answer string that is a sympy expression (the catalog's expression fields, "26*w1 - 10*w2 + 4") as
-    the sympy value, so that the answer box typesets it; other strings stay text."""
-    if isinstance(value, (list, tuple)):
-        return [_expression(v) for v in value]
-    if not isinstance(value, str) or not EXPRESSION.search(value):
-        return value
-    import sympy as sp
-
-    try:
-        return sp.parse_expr(value, evaluate=False)
-    except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError):
-        return value
 
 
 ANSWER_ITEMS = 8

@@ -38,6 +38,7 @@ CASES = {
     "2.5 + 3 - 1": ("2.5 + 3 - 1", "2.5 + 3 - 1", "2.5 + 3 - 1"),
     "0.02*1.52": ("0.02 dot 1.52", r"0.02 \cdot 1.52", "0.02·1.52"),
     "w_i . x": ("w_(i) dot x", r"w_{i} \cdot x", "wᵢ · x"),
+    "a*(-1)": ("a dot (-1)", r"a \cdot(-1)", "a·(-1)"),  # not Typst's dot accent dot(-1)
     "1/2": ("1 slash 2", "1/2", "1/2"),
     "(x - mu)^2": ("(x - mu)^(2)", r"(x - \mu)^{2}", "(x - μ)²"),
     "[1, 2; 3, 4]": ("[1, 2; 3, 4]", "[1, 2; 3, 4]", "[1, 2; 3, 4]"),
@@ -164,3 +165,9 @@ def test_json_steps_carry_readable_unicode():
     texts = [t for s in data["steps"] for t in prose_of(s)] + data["warnings"]
     assert texts and not any("$" in t for t in texts)
     assert plain("$w <- w + eta (x - w)$") == "w ← w + η (x - w)"
+
+
+def test_names_in_the_terminal_read_as_unicode():
+    assert [name_text(n, "text") for n in ("w_1", "eta", "delta^(1)", "dl/dw_1", "x_hat")] == \
+        ["w₁", "η", "δ⁽¹⁾", "∂l/∂w₁", "x̂"]
+    assert name_text("alpha_0,1", "text") == "alpha_0,1"  # not one name of the notation: as written

@@ -74,6 +74,7 @@ class PartSpec:
     answer: str | None = None
     code: str | None = None
     illustrates: bool = False
+    worked_in: str | None = None  # the part of the same question whose worked solution covers this one
     rubric: list[dict[str, Any]] | None = None
     manual: bool = False
 
@@ -210,6 +211,7 @@ def load(name: str) -> Assignment:
             part = PartSpec(id=str(_field(p, "id", pwhere)), points=float(_field(p, "points", pwhere)),
                             kind=p.get("kind"), params=p.get("params"), answer=p.get("answer"), code=p.get("code"),
                             illustrates=bool(p.get("illustrates", False)),
+                            worked_in=None if p.get("worked_in") is None else str(p["worked_in"]),
                             rubric=_rubric(p.get("rubric"), p, pwhere), manual=bool(p.get("manual", False)))
             if part.kind and part.params is None:
                 raise AssignmentError(f"{pwhere}: a part with a kind needs params")
@@ -218,6 +220,12 @@ def load(name: str) -> Assignment:
             if not (part.kind or part.answer or part.code):
                 raise AssignmentError(f"{pwhere}: a part needs a kind, a model answer or a code reference")
             parts.append(part)
+        ids = [p.id for p in parts]
+        for j, part in enumerate(parts):
+            if part.worked_in is not None and (part.worked_in not in ids or parts[ids.index(part.worked_in)].kind
+                                               is None or part.worked_in == part.id):
+                raise AssignmentError(f"{qwhere}.parts[{j}].worked_in: {part.worked_in!r} is no other part of "
+                                      f"this question with a kind; its parts are: {', '.join(ids)}")
         smp = None
         if q.get("sampler"):
             if q["sampler"] not in samplers:

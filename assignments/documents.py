@@ -81,7 +81,8 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
         for p in q.parts:
             entry = {"label": escape(p.id, target), "points": points_text(p.spec.points),
                      "statement": texts[p.id], "answer": "", "code": "", "submit": None, "solution": None,
-                     "illustration": p.spec.illustrates}
+                     "illustration": p.spec.illustrates,
+                     "worked_in": escape(p.spec.worked_in or "", target)}
             if p.spec.code:
                 entry["submit"] = submission(p.spec.code, target, first_with.get(p.spec.code))
                 # the autograder's interface is fixed: a drawn variant's numbers never reach its checks
@@ -90,7 +91,7 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
             if show_solutions:
                 entry["answer"] = model_answer(a.folder, p.spec.answer, context, target)
                 entry["code"] = escape(p.spec.code or "", target)
-                if p.solution is not None:
+                if p.solution is not None and not p.spec.worked_in:
                     entry["solution"] = solution_context(p.solution, target, sink)
             parts.append(entry)
         questions.append({"number": q.spec.number, "title": prose(q.spec.title, target),

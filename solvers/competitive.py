@@ -9,12 +9,15 @@ Only the winner moves:
 and with `rounding` each coordinate of the winner's new weights is rounded to an integer (half_even: halves to
 the even integer; half_away: halves away from zero). Arithmetic is exact (inputs are read at their decimal
 value), so ties and half-way cases are detected exactly; each is reported in `warnings` and in the steps.
+Where the run met a convention the statement may leave open (a tie, a half-way rounding), a last step says which
+convention this solution takes and gives the final weights under the others (`alternatives` in the answer).
 """
 
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import product
 from typing import Any
 
 from . import params as P
@@ -84,6 +87,47 @@ def _winner(outputs: list[Fraction], tie_break: str) -> tuple[int, list[int]]:
     best = max(outputs)
     tied = [i for i, y in enumerate(outputs) if y == best]
     return (tied[0] if tie_break == "lowest" else tied[-1]), tied
+
+
+def _final_weights(p: dict[str, Any], tie_break: str, rounding: str | None) -> list[list[Fraction]] | None:
+    """The final weights of the same run under another tie break or rounding (None if it diverges)."""
+    weights = [list(w) for w in p["initial_weights"]]
+    for _ in range(p["epochs"]):
+        for x in p["points"]:
+            outputs = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), Fraction(0)) for w in weights]
+            winner, _tied = _winner(outputs, tie_break)
+            factor = p["learning_rate"] if p["rule"] == "standard" else p["learning_rate"] * outputs[winner]
+            new = [wi + factor * (xi - wi) for wi, xi in zip(weights[winner], x, strict=True)]
+            if rounding:
+                new = [Fraction(_round(v, rounding)) for v in new]
+            if any(abs(v) > DIVERGED for v in new):
+                return None
+            weights[winner] = new
+    return weights
+
+
+def _conventions(p: dict[str, Any], weights: list[list[Fraction]], tie: bool, half: bool) -> tuple[Step, list]:
+    """The step that names the conventions taken and the final weights under the other ones."""
+    ties = ["lowest", "highest"] if tie else [p["tie_break"]]
+    roundings = ["half_even", "half_away"] if half else [p["rounding"]]
+    tie_words = {"lowest": "towards the lower index", "highest": "towards the higher index"}
+    round_words = {"half_even": "halves to the even integer", "half_away": "halves away from zero", None: "none"}
+    taken = [f"a tie is broken {tie_words[p['tie_break']]}"] * tie + \
+            [f"rounding takes {round_words[p['rounding']]}"] * half
+    rows, alternatives = [], []
+    for t, r in product(ties, roundings):
+        final = weights if (t, r) == (p["tie_break"], p["rounding"]) else _final_weights(p, t, r)
+        alternatives.append({"tie_break": t, "rounding": r,
+                             "final_weights": None if final is None else [[float(v) for v in w] for w in final]})
+        row = [tie_words[t]] * tie + [round_words[r]] * half
+        rows.append([*row, "diverges" if final is None else [list(w) for w in final],
+                     "taken" if final is weights else ""])
+    columns = ["tie broken"] * tie + ["rounding"] * half + ["final weights (rows $w_i$)", ""]
+    text = ("The run meets " + " and ".join(["a tie between the largest outputs"] * tie
+                                            + ["a half-way rounding"] * half)
+            + ", which the rule alone does not settle. This solution takes: " + "; ".join(taken)
+            + ". The final weights under each convention:")
+    return Step("Conventions", text=text, table=Table(columns, rows)), alternatives
 
 
 def _tie_text(tied: list[int], winner: int, tie_break: str) -> str:
@@ -177,6 +221,12 @@ def solve(params: dict[str, Any]) -> Solution:
     steps.append(Step("Clusters under the final weights",
                       text="Each point belongs to the neuron that wins it with the final weights.",
                       table=Table(["point", "outputs $w_i . x$", "neuron"], cluster_rows)))
+    tie = any(r["tie"] for r in records)
+    half = any(w.code == HALF_WAY_ROUNDING for w in warnings)
+    alternatives = None
+    if tie or half:
+        step, alternatives = _conventions(p, weights, tie, half)
+        steps.append(step)
     answer: dict[str, Any] = {
         "steps": [{**r, "outputs": [float(y) for y in r["outputs"]],
                    "weights": [[float(v) for v in w] for w in r["weights"]]} for r in records],
@@ -184,6 +234,8 @@ def solve(params: dict[str, Any]) -> Solution:
         "final_weights_exact": [[str(v) for v in w] for w in weights],
         "clusters": clusters,
     }
+    if alternatives is not None:
+        answer["alternatives"] = alternatives
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
     return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights},
                     details={"steps": presented}, one_based=("clusters",))

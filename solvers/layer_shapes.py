@@ -81,7 +81,7 @@ MNIST_CNN = {
 
 
 def _shape_text(shape: list[int]) -> str:
-    return " x ".join(str(s) for s in shape)
+    return " × ".join(str(s) for s in shape)
 
 
 class _Layer:
@@ -171,8 +171,8 @@ class _Layer:
 
     def _conv2d(self) -> list[int]:
         _, cout, k, s, p, d = self._conv_args()
-        self.text = ("Each of the out_channels filters spans all input channels: in_channels·kh·kw weights "
-                     "plus one bias.")
+        self.text = ("Each of the `out_channels` filters spans all input channels: `in_channels`·kh·kw "
+                     "weights plus one bias.")
         return [cout, *self._sliding(k, s, p, d, "kernel")]
 
     def _conv_transpose2d(self) -> list[int]:
@@ -191,7 +191,7 @@ class _Layer:
                                     f"{k[axis]} - 1) + {op[axis]} + 1", value])
             out.append(value)
         self.text = ("A transposed convolution spreads each input pixel over a kernel-sized patch of the output, "
-                     "the patches stride apart. Its weight has shape in_channels x out_channels x kh x kw.")
+                     "the patches stride apart. Its weight has shape `in_channels` × `out_channels` × kh × kw.")
         return [cout, *out]
 
     def _pool(self, dilation: bool) -> list[int]:
@@ -276,7 +276,8 @@ class _Layer:
             raise self.fail("in_features", f"is {n_in}, but the input's last dimension is {self.shape[-1]} "
                                            f"(shape [{_shape_text(self.shape)}])")
         self.params = n_in * n_out + (n_out if bias else 0)
-        self.text = "A linear layer acts on the last dimension: a weight matrix out_features x in_features and a bias."
+        self.text = ("A linear layer acts on the last dimension: a weight matrix `out_features` × `in_features` "
+                     "and a bias.")
         self.math.append([Sym("parameters"), f"{n_in}·{n_out}" + (f" + {n_out}" if bias else ""), self.params])
         return [*self.shape[:-1], n_out]
 
@@ -292,7 +293,7 @@ class _Layer:
                                             f"(shape [{_shape_text(self.shape)}])")
         self.params = 2 * c if affine else 0
         which = "BatchNorm2d" if len(self.shape) == 3 else "BatchNorm1d"
-        self.text = (f"{which}: one scale (gamma) and one shift (beta) per channel are learned; the running mean "
+        self.text = (f"{which}: one scale ($gamma$) and one shift ($beta$) per channel are learned; the running mean "
                      f"and variance are buffers, not parameters.")
         if affine:
             self.math.append([Sym("parameters"), f"2·{c}", self.params])
@@ -310,7 +311,7 @@ class _Layer:
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.spec.items() if k != "type")
-        return f"{self.kind}({args})"
+        return f"`{self.kind}({args})`"  # code in the prose notation: set in monospace
 
 # Stages of a tensor-block sketch: the layers that make a new tensor (not the elementwise ones), and which
 # decoder stage inverts which encoder stage (a transposed convolution a convolution, an upsampling a pooling,

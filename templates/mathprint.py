@@ -18,6 +18,9 @@ and text, table headers and string cells, figure captions, warnings) may hold ma
                    E[...]  P(...)  N(mu, Sigma)  |x|  ||x||  inf (infinity)
     derivatives    dl/dw_c  dL/do_t  d^2 L/dw^2      printed as partial derivatives, ∂l/∂w_c
 
+Outside the math segments, `...` between backticks is code (a PyTorch module `conv2d(in_channels=1)`), set in
+monospace.
+
 The Typst printer sets each segment as `$...$` Typst maths, the LaTeX printer as `\\(...\\)`, the text printer
 as readable Unicode (η, ←, ∂l/∂w, ·, ≤, √, Σᵢⱼ; sub- and superscripts in Unicode where they exist, else `_`, `^`).
 A segment is parsed once (a tokenizer, brackets nested, a printer per target; cached). A segment that does not
@@ -104,10 +107,11 @@ def name_text(name: str, target: str) -> str:
         return f'"{w}"' if target == "typst" else _latex_word(w)
 
     out = word(base) + "'" * primes
-    for sub in subs:
-        out += _script("_", sub, word, target)
-    for sup in supers:
-        out += _script("^", sup, word, target)
+    for mark, scripts in (("_", subs), ("^", supers)):
+        printed = [_script(mark, s, word, target) for s in scripts]
+        if target == "latex" and len(printed) > 1:  # LaTeX refuses x_a_b: one script, its parts comma-separated
+            printed = [mark + "{" + ",".join(p[2:-1] for p in printed) + "}"]
+        out += "".join(printed)
     return out
 
 
@@ -190,8 +194,13 @@ def fmt(value: Any, target: str = "typst") -> str:
         return text_literal("none", target)
     if isinstance(value, (bool, np.bool_)):
         return text_literal("true" if value else "false", target)
-    if isinstance(value, str):
-        return text_literal(value, target)
+    if isinstance(value, str):  # a formula a solver wrote in the prose notation ("p_0 - lr·d_1"), else words
+        if re.search(r"\b[a-z]{3,} [a-z]{2,}\b", value):
+            return text_literal(value, target)
+        try:
+            return math_segment(value.replace("·", " * "), target)
+        except NotationError:
+            return text_literal(value, target)
     if isinstance(value, (int, np.integer)):
         return str(int(value))
     if isinstance(value, (float, np.floating)):
@@ -848,7 +857,7 @@ def prose(text: str, target: str = "typst") -> str:
     out = []
     for k, piece in enumerate(pieces):
         if k % 2 == 0:
-            out.append(escape(piece.replace(r"\$", "$"), target))
+            out.append(_text_with_code(piece.replace(r"\$", "$"), target))
             continue
         try:
             printed = math_segment(piece, target)
@@ -856,6 +865,25 @@ def prose(text: str, target: str = "typst") -> str:
             out.append(escape(piece, target))
             continue
         out.append({"typst": f"${printed}$", "latex": rf"\({printed}\)", "text": printed}[target])
+    return "".join(out)
+
+
+def _text_with_code(text: str, target: str) -> str:
+    """Plain prose in which `...` (backticks) is code, such as a PyTorch module `conv2d(in_channels=1)`: set in
+    monospace (Typst raw, LaTeX \\texttt), as is in text. An unmatched backtick leaves the text plain."""
+    parts = text.split("`")
+    if len(parts) % 2 == 0:
+        return escape(text, target)
+    out = []
+    for i, part in enumerate(parts):
+        if i % 2 == 0:
+            out.append(escape(part, target))
+        elif target == "typst":
+            out.append('#raw("' + part.replace("\\", "\\\\").replace('"', '\\"') + '");')  # `;` ends the call
+        elif target == "latex":
+            out.append(r"\texttt{" + latex_escape(part) + "}")
+        else:
+            out.append(part)
     return "".join(out)
 
 

@@ -19,7 +19,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import equation, expression_value, fmt, name_text, named, plain, prose
+from .mathprint import GREEK, equation, expression_value, fmt, name_text, named, plain, prose, text_literal
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -56,10 +56,13 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
 
 
 class FigureSink:
-    """Collects the figures of a document: draws each into `folder` and hands back its file name."""
+    """Collects the figures of a document: draws each into `folder` and hands back its file name. For LaTeX,
+    which cannot include SVG without Inkscape, the SVG is also converted to a PDF of the image's own size
+    (a one-image Typst document) and the PDF's name is handed back."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, target: str = "typst"):
         self.folder = folder
+        self.target = target
         self.count = 0
         self.widths: dict[str, float] = {}  # file name -> fraction of the text width to set it at
 
@@ -69,8 +72,30 @@ class FigureSink:
         self.count += 1
         name = f"figure-{self.count}.svg"
         figures.draw(figure, self.folder / name)
-        self.widths[name] = figures.display_width(self.folder / name)
+        width = figures.display_width(self.folder / name)
+        if self.target == "latex":
+            name = svg_to_pdf(self.folder / name).name
+        self.widths[name] = width
         return name
+
+
+def svg_to_pdf(svg: Path) -> Path:
+    """`figure-1.svg` -> `figure-1.pdf` next to it, the page as large as the image, compiled by Typst."""
+    import typst
+
+    pdf = svg.with_suffix(".pdf")
+    source = f'#set page(width: auto, height: auto, margin: 0pt)\n#image("{svg.name}")\n'
+    with tempfile.TemporaryDirectory(prefix="nnexam-fig-", dir=svg.parent) as tmp:
+        main = Path(tmp) / "figure.typ"
+        main.write_text(source.replace(svg.name, f"../{svg.name}"), encoding="utf-8")
+        try:
+            data = typst.compile(str(main), root=str(svg.parent))
+        except Exception as exc:  # typst raises its own error type with the compiler's message
+            raise RenderError(f"the figure {svg.name} could not be converted to PDF for LaTeX: {exc}") from exc
+    tmp_pdf = pdf.with_suffix(".pdf.part")
+    tmp_pdf.write_bytes(data)
+    tmp_pdf.replace(pdf)
+    return pdf
 
 
 def _cell(value: Any, target: str) -> str:
@@ -129,7 +154,7 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
             shown = fmt(_elide(expression_value(value)), target)
-        out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
+        out.append(f"{_field_label(key, target)} = {shown}")
     return out
 
 
@@ -159,6 +184,16 @@ def _elide(value: Any) -> Any:
 def _symbol_name(field: str) -> str:
     """Answer field names are words ("final_centers"); keep them readable as a single word."""
     return field.replace("_", " ") if "_" in field else field
+
+
+def _field_label(field: str, target: str) -> str:
+    """An answer field's label: its words, a Greek word as its letter ("balance_alpha": balance α)."""
+    words = field.split("_")
+    if "_" not in field or not any(w in GREEK for w in words):
+        return name_text(_symbol_name(field), target)
+    join = {"typst": " ", "latex": r"\ ", "text": " "}[target]
+    return join.join(name_text(w, target) if w in GREEK or len(w) == 1 else text_literal(w, target)
+                     for w in words)
 
 
 def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:
@@ -247,7 +282,7 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
     if output is None:
         return render_template(template, context_for(target, FigureSink(None)), target)
     output.parent.mkdir(parents=True, exist_ok=True)
-    sink = FigureSink(output.parent if target != "text" else None)
+    sink = FigureSink(output.parent if target != "text" else None, target)
     output.write_text(render_template(template, context_for(target, sink), target), encoding="utf-8")
     return output
 

@@ -90,13 +90,19 @@ def lloyd_exact(points, indices):
         previous = a
 
 
-def gan_answers(density, support):
-    """D* = p_data / (p_data + p_g) for G(z) = z, z ~ U(support) (p_g by change of variables), and the
-    generator G = F^-1 with F the data's CDF, both by sympy."""
+def gan_answers(density, support, generator="z"):
+    """D* = p_data / (p_data + p_g) for the initial generator G (monotone, onto the support) and z ~ U(0, 1),
+    p_g by change of variables (|d G^-1/dx|), and the optimal generator G = F^-1 with F the data's CDF, all by
+    sympy."""
     x, z = sp.symbols("x z", real=True)
     p_data = sp.sympify(density, locals={"x": x})
     lo, hi = (sp.nsimplify(v) for v in support)
-    p_g = 1 / (hi - lo)  # G(z) = z: the density of z itself
+    third = sp.Rational(1, 3)
+    inverses = [r for r in sp.solve(sp.Eq(sp.sympify(generator, locals={"z": z}), x), z)
+                if abs(complex(r.subs(x, third)).imag) < 1e-12 and 0 <= complex(r.subs(x, third)).real <= 1]
+    assert len(inverses) == 1, (generator, inverses)
+    slope = sp.diff(inverses[0], x)
+    p_g = slope if slope.subs(x, third) > 0 else -slope  # |d G^-1/dx|: G is monotone
     cdf = sp.integrate(p_data, (x, lo, x))
     at_half = [(r, complex(r.subs(z, sp.Rational(1, 2)))) for r in sp.solve(sp.Eq(cdf, z), x)]
     roots = [r for r, v in at_half if abs(v.imag) < 1e-12 and lo <= v.real <= hi]
@@ -125,7 +131,7 @@ def correct_rows(exams, sid, style="decimal", gan=True):
     rows.append((sid, "q2", "b", "final_weights", json.dumps(history[-1]["weights"])))
     if gan:
         gp = params(exams, sid, "q5", "a")
-        d_star, generator = gan_answers(gp["data_density"], gp["support"])
+        d_star, generator = gan_answers(gp["data_density"], gp["support"], gp["generator"])
         rows += [(sid, "q5", "a", "discriminator", d_star), (sid, "q5", "b", "generator", generator)]
     return rows
 
@@ -188,7 +194,7 @@ def test_equivalent_expressions_earn_the_gan_points(exams, tmp_path):
     rows = []
     for sid in STUDENTS:
         gp = params(exams, sid, "q5", "a")
-        d_star, generator = gan_answers(gp["data_density"], gp["support"])
+        d_star, generator = gan_answers(gp["data_density"], gp["support"], gp["generator"])
         rows += [(sid, "q5", "a", "discriminator", str(sp.expand(sp.sympify(d_star)))),
                  (sid, "q5", "b", "generator", str(sp.sympify(generator).rewrite(sp.Pow)))]
     rows.append(("s1", "q5", "a", "discriminator", "x/(1+x)"))  # a wrong D* replaces s1's right one
@@ -293,8 +299,9 @@ def part(student, qid, pid):
 def test_an_answer_right_for_another_variant_is_wrong_and_flagged(exams, tmp_path):
     rows = [r for r in correct_rows(exams, "s1") if r[1] == "q5"]
     copied = [("s2",) + r[1:] for r in rows]  # s2 hands in s1's GAN answers
-    assert gan_answers(params(exams, "s1", "q5", "a")["data_density"], [0, 1]) != \
-        gan_answers(params(exams, "s2", "q5", "a")["data_density"], [0, 1])
+    s1, s2 = params(exams, "s1", "q5", "a"), params(exams, "s2", "q5", "a")
+    assert gan_answers(s1["data_density"], [0, 1], s1["generator"]) != \
+        gan_answers(s2["data_density"], [0, 1], s2["generator"])
     run("mark", str(exams), str(write_answers(tmp_path / "a.csv", copied)), "-o", str(tmp_path / "m"))
     assert marks_of(tmp_path / "m")["s2"]["score"] == 0
     with (tmp_path / "m" / "flags.csv").open() as f:
@@ -334,7 +341,7 @@ def test_a_folder_of_yaml_answers_and_manual_scores(exams, tmp_path):
     folder = tmp_path / "answers"
     folder.mkdir()
     gp = params(exams, "s2", "q5", "a")
-    d_star, _ = gan_answers(gp["data_density"], gp["support"])
+    d_star, _ = gan_answers(gp["data_density"], gp["support"], gp["generator"])
     (folder / "s2.yaml").write_text(f"- {{question: q5, part: a, path: discriminator, value: '{d_star}'}}\n")
     manual = tmp_path / "manual.csv"
     manual.write_text("student_id,question,part,score\ns2,q6,a,0.5\ns2,q1,a,3\ns2,q6,a,99\n")
@@ -381,7 +388,7 @@ def test_a_known_slip_is_named_in_the_feedback(exams, tmp_path):
 
 def test_an_answer_given_twice_is_noted_and_the_later_row_counts(exams, tmp_path):
     gp = params(exams, "s3", "q5", "a")
-    d_star, _ = gan_answers(gp["data_density"], gp["support"])
+    d_star, _ = gan_answers(gp["data_density"], gp["support"], gp["generator"])
     rows = [("s3", "q5", "a", "discriminator", "x"), ("s3", "q5", "a", "discriminator", d_star)]
     out = run("mark", str(exams), str(write_answers(tmp_path / "a.csv", rows)), "-o", str(tmp_path / "m"))
     assert out.stderr.count("nnexam: warning:") == 1 and "line 3:" in out.stderr and "again" in out.stderr

@@ -1,5 +1,5 @@
 """Figures of a marked class: the histogram of the exam scores, and each graded value's difficulty (mean
-fraction of its points) against its discrimination index."""
+fraction of its points) against its discrimination index. Drawn as SVG directly."""
 
 from __future__ import annotations
 
@@ -8,41 +8,41 @@ from typing import Any
 import numpy as np
 
 from . import drawer
+from .plot import BLUE, RED, Plot
 
 
 @drawer("score_histogram")
-def score_histogram(data: dict[str, Any], ax) -> None:
+def score_histogram(data: dict[str, Any]):
     """data: scores (one per student), max_score, bins (optional, default one per point up to 40)."""
     scores = np.asarray(data["scores"], dtype=float)
-    top = float(data["max_score"])
-    bins = data.get("bins") or int(min(max(top, 1), 40))
-    ax.hist(scores, bins=bins, range=(0, top), color="C0", edgecolor="white")
+    top = float(data["max_score"]) or 1.0
+    bins = int(data.get("bins") or min(max(top, 1), 40))
+    counts, edges = np.histogram(scores, bins=bins, range=(0, top))
+    p = Plot((0, top), (0, max(1, int(counts.max()) if counts.size else 1)), xlabel=f"score (out of {top:g})",
+             ylabel="students", title=f"Scores of {len(scores)} students", tight_x=True, width=470, height=300)
+    for count, lo, hi in zip(counts, edges, edges[1:], strict=False):
+        if count:
+            x0, y0 = p.px(lo, count)
+            x1, y1 = p.px(hi, 0)
+            p.canvas.rect(x0, y0, x1 - x0, y1 - y0, fill=BLUE, stroke="#fff", width=0.8, cls="bar")
+            p.markers.append(((x0 + x1) / 2, y0, 1))  # the legend keeps off the bars' tops
+            p.markers.append(((x0 + x1) / 2, (y0 + y1) / 2, 1))
     if len(scores):
-        ax.axvline(scores.mean(), color="C3", linestyle="--", linewidth=1.4, label=f"mean {scores.mean():.2f}")
-        ax.legend(loc="best", fontsize=8)
-    ax.set_xlim(0, top)
-    ax.set_xlabel(f"score (out of {top:g})")
-    ax.set_ylabel("students")
-    ax.set_title(f"Scores of {len(scores)} students", fontsize=10)
-    ax.grid(True, axis="y", alpha=0.3)
+        mean = float(scores.mean())
+        p.line([mean, mean], [p.ylim[0], p.ylim[1]], RED, 1.4, "5 3", label=f"mean {mean:.2f}", cls="mean")
+    return p.finish()
 
 
 @drawer("item_map")
-def item_map(data: dict[str, Any], ax) -> None:
+def item_map(data: dict[str, Any]):
     """data: items (list of {label, difficulty, discrimination}; discrimination None where it is undefined)."""
     items = [i for i in data["items"] if i["discrimination"] is not None]
-    x = [i["difficulty"] for i in items]
-    y = [i["discrimination"] for i in items]
-    ax.axhspan(-1, 0.2, color="C3", alpha=0.07)
-    ax.scatter(x, y, color="C0", zorder=3)
+    ys = [float(i["discrimination"]) for i in items]
+    p = Plot((0, 1), (min([-0.2, *ys]), 1), xlabel="difficulty p (mean fraction of the points; 1 = everyone right)",
+             ylabel="discrimination r (item-rest correlation)",
+             title="Graded values: difficulty against discrimination", width=470, height=340)
+    p.line([p.xlim[0], p.xlim[1]], [0.2, 0.2], RED, 1.0, "2 3", label="discrimination 0.2", cls="threshold")
+    p.scatter([(float(i["difficulty"]), float(i["discrimination"])) for i in items], size=3.5, fill=BLUE)
     for i in items:
-        ax.annotate(i["label"], (i["difficulty"], i["discrimination"]), textcoords="offset points",
-                    xytext=(4, 3), fontsize=6)
-    ax.axhline(0.2, color="C3", linestyle=":", linewidth=1, label="discrimination 0.2")
-    ax.set_xlim(-0.05, 1.05)
-    ax.set_ylim(min([-0.2, *y]) - 0.05, 1.05)
-    ax.set_xlabel("difficulty p (mean fraction of the points; 1 = everyone right)")
-    ax.set_ylabel("discrimination r (item-rest correlation)")
-    ax.set_title("Graded values: difficulty against discrimination", fontsize=10)
-    ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower left", fontsize=7)
+        p.annotate(float(i["difficulty"]), float(i["discrimination"]), str(i["label"]), size=8)
+    return p.finish()

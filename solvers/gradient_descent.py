@@ -414,11 +414,11 @@ def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, 
                     cut.append(f"$eta = {r:g}$ after iteration {len(ys) - 1}")
                     break
             given = r == eta and compare is None
-            series.append({"label": f"eta = {r:g}" + (" (given)" if given else "") + (" (diverges)" if r >= critical
+            series.append({"label": f"$eta = {r:g}$" + (" (given)" if given else "") + (" (diverges)" if r >= critical
                                                                                        else ""),
                            "y": ys, "diverges": r >= critical, "given": given})
-        data = {"series": series, "xlabel": "iteration t", "ylabel": "distance ||w^(t) - w*||", "log": True,
-                "title": f"Distance to the optimum (critical rate 2/lambda_max = {critical:.4g})"}
+        data = {"series": series, "xlabel": "iteration t", "ylabel": "distance $||w^(t) - w^*||$", "log": True,
+                "title": f"Distance to the optimum (critical rate $2/lambda_max = {critical:.4g}$)"}
         if compare is None:
             caption = ("Distance to the optimum against the iteration, for the given learning rate and rates around "
                        f"the critical rate {critical:.4g} (log scale; rates above it diverge).")
@@ -433,8 +433,8 @@ def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, 
                     text="Below the critical rate the distance falls geometrically, by the factor "
                          "$max |1 - eta lambda|$ per step; above it, it grows.")
     norms = [float(np.linalg.norm(g)) for g in grads]
-    data = {"series": [{"label": f"eta = {eta:g}", "y": norms, "diverges": False, "given": True}],
-            "xlabel": "iteration t", "ylabel": "gradient norm ||grad R(w^(t))||", "log": True,
+    data = {"series": [{"label": f"$eta = {eta:g}$", "y": norms, "diverges": False, "given": True}],
+            "xlabel": "iteration t", "ylabel": "gradient norm $||nabla R(w^(t))||$", "log": True,
             "title": "Gradient norm along the iterations"}
     return Step("Gradient norm along the iterations",
                 figure=Figure("curves", data, "The norm of the gradient at each iterate (log scale)."))

@@ -170,7 +170,7 @@ def solve(params: dict[str, Any]) -> Solution:
     behaviour = Step("How the weight norm behaves", text=growth or _bounded_text(rule, norms),
                      figure=Figure("curves", {
                          "series": [{"label": f"{rule}, {output} output", "y": norms, "given": True}],
-                         "xlabel": "presentation", "ylabel": "||w||", "log": bool(growth) and min(norms) > 0,
+                         "xlabel": "presentation", "ylabel": "$||w||$", "log": bool(growth) and min(norms) > 0,
                          "title": "Weight norm after each presentation"},
                          "The norm of the weight vector after each presentation."))
     steps.append(behaviour)

@@ -128,15 +128,16 @@ def solve(params: dict[str, Any]) -> Solution:
     etas = np.linspace(0.02, 1.0, 200) * float(eta_per_alpha)
     alphas = etas / float(eta_per_alpha)
     balance.figure = Figure("curves", {
-        "series": [{"label": "bias^2 / a^2 = ((1 - alpha)/alpha)^2", "x": etas.tolist(),
+        "series": [{"label": "$bias^2 / a^2 = ((1 - alpha)/alpha)^2$", "x": etas.tolist(),
                     "y": (((1 - alphas) / alphas) ** 2).tolist()},
-                   {"label": "variance / a^2 = alpha / (b (2 - alpha))", "x": etas.tolist(),
+                   {"label": "$variance / a^2 = alpha / (b (2 - alpha))$", "x": etas.tolist(),
                     "y": (alphas / (b * (2 - alphas))).tolist()}],
         "markers": [{"x": eta_star, "y": ((1 - a_star) / a_star) ** 2,
-                     "label": f"balance: eta = {eta_star:.4g}, alpha = {a_star:.4g}"}],
-        "vline": {"x": float(eta), "label": f"given eta = {float(eta):g}"} if float(alpha) <= 1 else None,
-        "xlabel": f"learning rate eta (reduction {reduction}; alpha = 1 at eta = {float(eta_per_alpha):.4g})",
-        "ylabel": "relative error", "log": True, "title": f"Bias^2 and variance for b = {b}"},
+                     "label": f"balance: $eta = {eta_star:.4g}$, $alpha = {a_star:.4g}$"}],
+        "vline": {"x": float(eta), "label": f"given $eta = {float(eta):g}$"} if float(alpha) <= 1 else None,
+        "xlabel": f"learning rate $eta$ (reduction {reduction.replace('_', ' ')}; $alpha = 1$ at "
+                  f"$eta = {float(eta_per_alpha):.4g}$)",
+        "ylabel": "relative error", "log": True, "title": f"$Bias^2$ and variance for $b = {b}$"},
         f"Squared bias and variance of the minibatch centres against the learning rate, b = {b}, k = {k}; "
         "they cross at the balance point.")
     steps.append(balance)

@@ -29,20 +29,28 @@ def figure_count(pdf: Path) -> int:
 
 
 PATH_OPS = re.compile(rb"(?<![A-Za-z])(?:m|l|c|re)\s")
-FIGURE_PATHS = 400  # path operators a drawn plot brings at least (axes, ticks, curves); a text page has < 200
 CAPTION = re.compile(r"Figure\s(\d+):")
+SHAPES = re.compile(r"<(?:line|polyline|polygon|rect|circle|path)\b")
 
 
-def drawn_figures(pdf: Path) -> tuple[int, list[str]]:
-    """Numbered figure captions in the document and the pages where a caption stands without a drawing."""
+def svg_shapes(svg: str) -> int:
+    """The shapes of an SVG drawing: each becomes at least one path operator on the page that shows it."""
+    return len(SHAPES.findall(svg))
+
+
+def drawn_figures(pdf: Path, shapes: list[int]) -> tuple[int, list[str]]:
+    """Numbered figure captions in the document and the pages where a caption stands without its drawing:
+    `shapes[k - 1]` is the number of shapes of figure k's SVG, and its page must hold at least that many path
+    operators (text pages hold tables' rules and radicals, but a missing figure leaves its page short)."""
     captions, missing = 0, []
     for number, page in enumerate(PdfReader(pdf).pages, 1):
-        here = len(CAPTION.findall(page.extract_text()))
+        here = [int(k) for k in CAPTION.findall(page.extract_text())]
         if not here:
             continue
-        captions += here
+        captions += len(here)
         contents = page.get_contents()
         paths = len(PATH_OPS.findall(contents.get_data())) if contents is not None else 0
-        if paths < FIGURE_PATHS * here:
-            missing.append(f"page {number}: {here} caption(s) but {paths} path operators")
+        needed = sum(shapes[k - 1] for k in here if k <= len(shapes))
+        if paths < needed:
+            missing.append(f"page {number}: figure(s) {here} need {needed} path operators, the page has {paths}")
     return captions, missing

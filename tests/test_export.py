@@ -41,6 +41,7 @@ MATH_COMMANDS = {  # TeX commands MathJax's base and ams packages define, of tho
     "argmax", "mid", "lvert", "rvert", "lVert", "rVert", "emptyset", "forall", "exists", "setminus", "cup", "cap",
     "varepsilon", "mathit", "displaystyle", "tfrac", "dfrac", "Vert", "vert", "langle", "rangle", "prime", "circ",
     "bar", "vec", "dot", "ddot", "overline", "underline", "hline", "sign", "Pr", "lim", "sup", "inf", "Phi",
+    "parallel", "lfloor", "rfloor", "mapsto", "texttt",
 }
 
 

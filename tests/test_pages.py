@@ -18,8 +18,9 @@ from pypdf import PdfReader
 
 import solvers
 from assignments import build, load, write
+from templates.figures import draw
 from templates.render import render_solution
-from tests.pdfcheck import drawn_figures
+from tests.pdfcheck import drawn_figures, svg_shapes
 
 ASSIGNMENTS = ["mock-final", "hw5", "hw6", "hw7", "practice"]
 MARGIN = 72 / 2.54 * 2  # templates/typst/base.typ.j2: margin 2cm on every side, in points
@@ -119,17 +120,21 @@ def test_no_overlapping_text(rendered, name, doc):
 
 
 @pytest.mark.parametrize("name", ASSIGNMENTS)
-def test_every_figure_is_drawn(rendered, name):
+def test_every_figure_is_drawn(rendered, name, tmp_path):
     """The solutions hold one drawn, captioned figure per figure of the printed solutions' steps."""
     _folder, variant = rendered[name]
 
-    def count(steps):
-        return sum((s.figure is not None) + count(s.children) for s in steps)
+    def found(steps):
+        return [f for s in steps for f in ([s.figure] if s.figure is not None else []) + found(s.children)]
 
-    expected = sum(count(p.solution.steps) for q in variant.questions for p in q.parts
-                   if p.solution is not None and not p.spec.worked_in)
-    captions, missing = drawn_figures(pdf_of(rendered, name, "solutions"))
-    assert captions == expected and not missing, f"{name}: {captions} figures for {expected}; {missing}"
+    figures = [f for q in variant.questions for p in q.parts if p.solution is not None and not p.spec.worked_in
+               for f in found(p.solution.steps)]
+    shapes = []
+    for k, figure in enumerate(figures, 1):
+        path = draw(figure, tmp_path / f"figure-{k}.svg")
+        shapes.append(svg_shapes(path.read_text()))
+    captions, missing = drawn_figures(pdf_of(rendered, name, "solutions"), shapes)
+    assert captions == len(figures) and not missing, f"{name}: {captions} figures for {len(figures)}; {missing}"
 
 
 @pytest.mark.parametrize(("name", "doc"), DOCUMENTS)
@@ -146,5 +151,8 @@ def test_the_checks_see_a_collision_and_ascii_maths(tmp_path):
     assert not overlaps([(10, 10, 20, 20, "m"), (11, 6, 19, 16, "\u0302")])  # m with a hat
     sol = solvers.solve("lloyd", solvers.kind_info("lloyd").examples["mock_final_q1"])
     pdf = render_solution(sol, "pdf", tmp_path / "lloyd.pdf")
-    assert drawn_figures(pdf) == (1, [])
+    figure = next(s.figure for s in sol.steps if s.figure is not None)
+    shapes = svg_shapes(draw(figure, tmp_path / "figure-1.svg").read_text())
+    assert shapes > 20 and drawn_figures(pdf, [shapes]) == (1, [])
+    assert drawn_figures(pdf, [100 * shapes])[1]  # a page short of its figure's shapes is reported
     assert ASCII_MATH.search("w <- w + eta y (x - w)") and not ASCII_MATH.search("w ← w + η y (x − w)")

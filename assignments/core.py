@@ -20,6 +20,7 @@ import hashlib
 import importlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -325,10 +326,12 @@ MAX_REDRAWS = 40
 
 
 def distinct_batch(assignment: Assignment, jobs: list[tuple[int, dict[str, str] | None]],
-                   max_redraws: int = MAX_REDRAWS) -> tuple[list[Variant], dict[str, int]]:
+                   max_redraws: int = MAX_REDRAWS, done: Callable[[], None] | None = None
+                   ) -> tuple[list[Variant], dict[str, int]]:
     """The variants of `jobs` (seed, student), in order, each sampled question redrawn (up to `max_redraws`
     times) while its parameters equal those of an earlier variant of the batch. Returns the variants and, for
-    each question whose sampler ran out of new numbers, how many distinct draws the batch has of it."""
+    each question whose sampler ran out of new numbers, how many distinct draws the batch has of it. `done` is
+    called after each variant (a progress bar)."""
     seen: dict[str, set[str]] = {q.id: set() for q in assignment.questions if q.sampler is not None}
     exhausted: set[str] = set()
     variants = []
@@ -347,6 +350,8 @@ def distinct_batch(assignment: Assignment, jobs: list[tuple[int, dict[str, str] 
             if q.id in seen:
                 seen[q.id].add(_draw_json(q))
         variants.append(variant)
+        if done is not None:
+            done()
     return variants, {qid: len(seen[qid]) for qid in sorted(exhausted)}
 
 

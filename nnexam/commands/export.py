@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from ..export import TARGETS, export
 
@@ -34,10 +36,13 @@ def command(assignment: str, target: str, variants: int, seed: int, output: Path
       nnexam export mock-final --to canvas --variants 30 --seed 7 -o mock-final-qti.zip
       nnexam export practice --to canvas --variants 30 --seed 1 -o practice-qti.zip
 
-    A question whose sampler cannot draw N distinct variants is refused (the mock final's Q5 draws from six
-    densities).
+    A question whose sampler cannot draw N distinct variants is refused (each of the mock final's samplers has
+    at least 36 distinct draws).
     """
-    banks = export(assignment, target, variants, seed, output, stack)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(f"{assignment} variants", total=variants)
+        banks = export(assignment, target, variants, seed, output, stack, done=lambda: progress.advance(task))
     counts: dict[str, int] = {}
     for bank in banks:
         for entry in bank.entries:

@@ -54,12 +54,17 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
     manifest = []
     console = Console(stderr=True)
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    if roster is not None:  # a student's variant depends on the seed and their id alone: adding a student to
-        # the roster changes no one else's, so a roster batch is never redrawn for distinctness
-        built, exhausted = [build(spec, vseed, student) for _, vseed, student in jobs], {}
-    else:
-        built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs])
     with Progress(*columns, console=console, transient=False) as progress:
+        solving = progress.add_task(f"{spec.name} keys", total=len(jobs))
+        if roster is not None:  # a student's variant depends on the seed and their id alone: adding a student
+            # to the roster changes no one else's, so a roster batch is never redrawn for distinctness
+            built, exhausted = [], {}
+            for _, vseed, student in jobs:
+                built.append(build(spec, vseed, student))
+                progress.advance(solving)
+        else:
+            built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs],
+                                              done=lambda: progress.advance(solving))
         task = progress.add_task(f"{spec.name} variants", total=len(jobs))
         for (folder, vseed, student), variant in zip(jobs, built, strict=True):
             write(variant, outdir / folder, fmt, documents)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from assignments import load
@@ -21,14 +22,16 @@ from .moodle import moodle_xml
 TARGETS = ("moodle", "canvas")
 
 
-def export(assignment: str, target: str, variants: int, seed: int, output: Path, stack: bool = False) -> list[Bank]:
-    """Write the banks of `variants` variants of `assignment` for `target` to `output`; returns the banks."""
+def export(assignment: str, target: str, variants: int, seed: int, output: Path, stack: bool = False,
+           done: Callable[[], None] | None = None) -> list[Bank]:
+    """Write the banks of `variants` variants of `assignment` for `target` to `output`; returns the banks.
+    `done` is called after each variant is drawn and solved (a progress bar)."""
     if target not in TARGETS:
         raise ExportError(f"unknown target {target!r}; the targets are: {', '.join(TARGETS)}")
     if stack and target != "moodle":
         raise ExportError("--stack is for Moodle (STACK is a Moodle question type)")
     spec = load(assignment)
-    banks = build_banks(spec, variants, seed)
+    banks = build_banks(spec, variants, seed, done)
     data = moodle_xml(banks, stack) if target == "moodle" else canvas_zip(banks, spec.title)
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)

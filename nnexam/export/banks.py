@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -91,14 +92,16 @@ class Bank:
         return f"{self.question}{self.part}"
 
 
-def build_banks(assignment: Assignment, variants: int, seed: int) -> list[Bank]:
+def build_banks(assignment: Assignment, variants: int, seed: int, done: Callable[[], None] | None = None
+                ) -> list[Bank]:
     """The banks of `variants` distinct variants of `assignment` under `seed` (the seeds `nnexam generate`
-    gives them); a question without a sampler is the same in every variant and enters its banks once."""
+    gives them); a question without a sampler is the same in every variant and enters its banks once. `done`
+    is called after each variant is drawn and solved (a progress bar)."""
     exportable = [(q, p) for q in assignment.questions for p in q.parts if p.kind or p.answer]
     if not exportable:
         raise ExportError(f"{assignment.name}: nothing to export (every part is code for the autograder)")
     jobs = [(variant_seed(seed, i), None) for i in range(1, variants + 1)]
-    built, exhausted = distinct_batch(assignment, jobs)
+    built, exhausted = distinct_batch(assignment, jobs, done=done)
     if exhausted:
         qid, count = min(exhausted.items(), key=lambda kv: kv[1])
         raise ExportError(f"{assignment.name}: the sampler of question {qid} draws only {count} distinct variants, "

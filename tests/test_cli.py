@@ -46,12 +46,17 @@ def test_user_mistakes_give_one_line_and_exit_2():
 
 
 def test_every_command_loads_and_explains_itself():
+    import click
     from click.testing import CliRunner
 
     from nnexam.cli import cli
 
-    assert {"solve", "kinds", "render", "generate", "grade", "otter", "train", "audit"} <= set(cli.commands)
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert {"solve", "kinds", "render", "generate", "grade", "otter", "train", "audit"} <= set(names)
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert "unavailable" not in result.output, f"{name}: {result.output}"

@@ -73,12 +73,16 @@ def _short(r: sp.Rational) -> bool:
     return len(str(abs(r.p))) <= EXACT_DIGITS and len(str(r.q)) <= EXACT_DIGITS
 
 
-def _exact_run(grad_exact, start: list[sp.Rational], eta: sp.Rational, iterations: int):
-    """Exact iterates and gradients while they stay rational and short; stops at the first that does not."""
+def _exact_run(gradient: list[sp.Expr], symbols: list[sp.Symbol], start: list[sp.Rational], eta: sp.Rational,
+               iterations: int):
+    """Exact iterates and gradients while they stay rational and short; stops at the first that does not.
+    The gradient is evaluated by substituting the rationals into the exact expression (a pole gives zoo,
+    which is not rational, so the run stops there)."""
     w, points, grads = list(start), [list(start)], []
     for _ in range(iterations):
         try:
-            g = [sp.nsimplify(v) if isinstance(v, sp.Float) else v for v in grad_exact(*w)]
+            at = dict(zip(symbols, w, strict=True))
+            g = [sp.nsimplify(v) if isinstance(v, sp.Float) else v for v in (gi.xreplace(at) for gi in gradient)]
         except (ZeroDivisionError, TypeError, ValueError):
             break
         if not all(isinstance(v, sp.Rational) for v in g):
@@ -128,7 +132,7 @@ def _quadratic(objective: sp.Expr, symbols: list[sp.Symbol]) -> dict[str, Any] |
     top = eigen[-1]
     critical = sp.radsimp(2 / top) if numeric[-1] > 0 else None
     return {"H": H, "c": c, "eigen": eigen, "numeric": numeric, "points": points, "unique": unique,
-            "critical": critical, "psd": numeric[0] >= -1e-12 and all(sp.simplify(v).is_nonnegative
+            "critical": critical, "psd": numeric[0] >= -1e-12 and all(_sign(v, "is_nonnegative")
                                                                       for v in eigen)}
 
 
@@ -151,7 +155,14 @@ def _converges(q: dict[str, Any], eta: sp.Rational) -> bool:
     """From every start: every eigenvalue in (0, 2/eta), or 0 where the stationary points exist."""
     if not q["points"] or not q["psd"] or q["critical"] is None:
         return False
-    return bool(sp.simplify(eta * q["eigen"][-1] - 2).is_negative)
+    return bool(_sign(eta * q["eigen"][-1] - 2, "is_negative"))
+
+
+def _sign(value: sp.Expr, question: str) -> bool | None:
+    """`value.is_negative` (or another sign question) of an exact number, simplifying it only when sympy's
+    assumptions cannot decide it as it stands (simplify is the slow part of a solve)."""
+    answer = getattr(value, question)
+    return answer if answer is not None else getattr(sp.simplify(value), question)
 
 
 def _show(point: list[Any], scalar: bool) -> Any:
@@ -168,7 +179,9 @@ def _show(point: list[Any], scalar: bool) -> Any:
 def solve(params: dict[str, Any]) -> Solution:
     objective, symbols, start, eta, iterations, scalar = _read(params)
     warnings: list[str] = []
-    gradient = [sp.simplify(sp.diff(objective, s)) for s in symbols]
+    polynomial = objective.is_polynomial(*symbols)  # its derivatives are polynomials: expand is their simplest form
+    gradient = [sp.expand(sp.diff(objective, s)) if polynomial else sp.simplify(sp.diff(objective, s))
+                for s in symbols]
     R = sp.Lambda(tuple(symbols), objective)
     steps = [Step("Compute the gradient",
                   text="Differentiate R with respect to each variable.",
@@ -176,8 +189,7 @@ def solve(params: dict[str, Any]) -> Solution:
                         *[[sp.Derivative(sp.Symbol("R"), s, evaluate=False), g] for s, g in zip(
                             symbols, gradient, strict=True)]])]
 
-    grad_exact = sp.lambdify(symbols, gradient, modules="sympy")
-    exact_points, exact_grads = _exact_run(grad_exact, start, eta, iterations)
+    exact_points, exact_grads = _exact_run(gradient, symbols, start, eta, iterations)
     all_exact = len(exact_points) == iterations + 1
     if all_exact:
         points = [[float(v) for v in p] for p in exact_points]
@@ -262,7 +274,7 @@ def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Ration
                                        "in some direction and gradient descent cannot converge."))
     else:
         conv = _converges(q, eta)
-        below = bool(sp.simplify(eta * eigen[-1] - 2).is_negative)
+        below = bool(_sign(eta * eigen[-1] - 2, "is_negative"))
         if conv:
             decision = "eta < eta_crit: every factor |1 - eta lambda| is below 1, so gradient descent converges."
         elif not below:

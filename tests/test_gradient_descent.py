@@ -137,3 +137,17 @@ def test_bad_parameters_name_the_field(params, field):
     with pytest.raises(ParamError) as err:
         solve("gradient_descent", params)
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
+
+
+def test_exact_iterates_stay_exact_with_halves_in_the_gradient():
+    """x_1/2 in the gradient once made Python floats (lambdify printed 1/2 as a float division), so the 'exact'
+    iterates were floats turned back into long fractions; an independent Fraction loop must match exactly."""
+    params = {"objective": "1.5*x_0**2 + 0.5*x_0*x_1 + 2.0*x_0 + 0.5*x_1**2 - 1.5*x_1 + 2.5",
+              "variables": ["x_0", "x_1"], "start": [0, 2], "learning_rate": 0.3, "iterations": 4}
+    w, eta = [Fraction(0), Fraction(2)], Fraction(3, 10)
+    expected = [[str(v) for v in w]]
+    for _ in range(4):
+        g = [3 * w[0] + w[1] / 2 + 2, w[0] / 2 + w[1] - Fraction(3, 2)]
+        w = [wi - eta * gi for wi, gi in zip(w, g, strict=True)]
+        expected.append([str(v) for v in w])
+    assert solve("gradient_descent", params).answer["iterates_exact"] == expected

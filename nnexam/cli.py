@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
+from pathlib import Path
 
 import click
 
@@ -45,7 +45,8 @@ class LazyGroup(click.Group):
 
 
 def _command_modules() -> list[str]:
-    return [m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_")]
+    return sorted({p.stem for folder in commands.__path__ for p in Path(folder).glob("*.py")
+                   if not p.stem.startswith("_")})
 
 
 def _load_command(name: str) -> click.Command:

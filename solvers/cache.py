@@ -6,53 +6,42 @@ canonical JSON of its parameters and a fingerprint of the code that computed it 
 `solvers` package and the versions of Python, sympy and numpy): editing a solver, or upgrading sympy,
 changes every key, and stale entries are simply never read again.
 
-The folder is `$NNEXAM_CACHE_DIR`, else `$XDG_CACHE_HOME/nnexam/solutions`, else `~/.cache/nnexam/solutions`.
-`NNEXAM_CACHE=0` turns the cache off. Entries are pickles, so they are read only from a folder that this user
-owns and nobody else can write (mode 0700; any other folder turns the cache off), and only after their
-SHA-256 checksum matches: a truncated, corrupt or unreadable entry is ignored, solved again and rewritten.
-Entries are written to a temporary file and renamed, so a reader never sees half an entry. Only solutions
-that took at least `MIN_SOLVE_SECONDS` are stored (reading a numeric kind back costs as much as solving it).
+Entries are pickles in the `solutions` folder of `solvers.store` (private to this user, checksummed,
+written atomically; `NNEXAM_CACHE=0` turns it off): a pickle is only ever read from a folder nobody else
+can write, after its checksum matches. Only solutions that took at least `MIN_SOLVE_SECONDS` are stored
+(reading a cheap numeric kind back costs as much as solving it).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import os
+import io
 import pickle
 import platform
-import stat
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+import sympy as sp
+
+from . import store
 from .core import Solution
 
-MAGIC = b"nnexam-solution-1\n"
+FOLDER = "solutions"
 MIN_SOLVE_SECONDS = 0.005
-
-
-def enabled() -> bool:
-    return os.environ.get("NNEXAM_CACHE", "1").strip().lower() not in ("0", "off", "no", "false")
-
-
-def folder() -> Path:
-    if os.environ.get("NNEXAM_CACHE_DIR"):
-        return Path(os.environ["NNEXAM_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "nnexam" / "solutions"
 
 
 @lru_cache(maxsize=1)
 def fingerprint() -> str:
     """A hash of the code a solution depends on: the solvers package's sources and the library versions."""
     digest = hashlib.sha256()
-    package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):
-        digest.update(str(path.relative_to(package)).encode() + b"\0" + path.read_bytes() + b"\0")
+    store.digest_tree(digest, Path(__file__).resolve().parent, (".py",))
     for dist in ("sympy", "numpy"):
         try:
             version = metadata.version(dist)
@@ -67,39 +56,10 @@ def key(kind: str, params_json: str) -> str:
     return hashlib.sha256(f"{fingerprint()}\0{kind}\0{params_json}".encode()).hexdigest()
 
 
-def _private_folder(create: bool) -> Path | None:
-    """The cache folder if it is a real folder that only this user can write (created 0700 if asked)."""
-    path = folder()
-    try:
-        if create:
-            path.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = os.lstat(path)
-    except OSError:
-        return None
-    if not stat.S_ISDIR(info.st_mode) or info.st_mode & 0o077:
-        return None
-    if hasattr(os, "getuid") and info.st_uid != os.getuid():
-        return None
-    return path
-
-
 def load(kind: str, params_json: str) -> Solution | None:
     """The stored solution, or None when there is none or it cannot be trusted (never raises)."""
-    if not enabled():
-        return None
-    base = _private_folder(create=False)
-    if base is None:
-        return None
-    entry = base / key(kind, params_json)
-    try:
-        data = entry.read_bytes()
-    except OSError:
-        return None
-    checksum_end = len(MAGIC) + 64
-    if not data.startswith(MAGIC) or len(data) <= checksum_end + 1:
-        return None
-    checksum, payload = data[len(MAGIC):checksum_end], data[checksum_end + 1:]
-    if hashlib.sha256(payload).hexdigest().encode() != checksum:
+    payload = store.read(FOLDER, key(kind, params_json))
+    if payload is None:
         return None
     try:
         solution = pickle.loads(payload)
@@ -108,29 +68,66 @@ def load(kind: str, params_json: str) -> Solution | None:
     return solution if isinstance(solution, Solution) else None
 
 
-def store(kind: str, params_json: str, solution: Solution) -> None:
-    """Store a solution (best effort: a full disk or a read-only home only loses the speed-up)."""
-    if not enabled():
-        return
-    base = _private_folder(create=True)
-    if base is None:
+def save(kind: str, params_json: str, solution: Solution) -> None:
+    """Store `solution` if it reads back identical: same types, same values, and every sympy expression with
+    the same tree (args in the same order, unevaluated ones still unevaluated), so a cached solution prints
+    exactly as a fresh one."""
+    if not store.enabled():
         return
     try:
-        payload = pickle.dumps(solution, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:  # a value that does not pickle: keep it in process only
+        buffer = io.BytesIO()
+        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(solution)
+        payload = buffer.getvalue()
+        if structure(pickle.loads(payload)) != structure(solution):
+            return
+    except Exception:  # a value that does not pickle or read back: keep it in process only
         return
-    data = MAGIC + hashlib.sha256(payload).hexdigest().encode() + b"\n" + payload
-    try:
-        fd, tmp = tempfile.mkstemp(dir=base, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, base / key(kind, params_json))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    except OSError:
-        return
+    store.write(FOLDER, key(kind, params_json), payload)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a compound sympy expression as its class and args, rebuilt the way that gives the same tree back:
+    sympy's own pickling rebuilds `cls(*args)` evaluated, which turns a step's unevaluated `(x_1 + x_2)/2`
+    into `x_1/2 + x_2/2`; rebuilding without evaluation keeps it (but would turn an Integral's integrand
+    `2 - 2t` into `1*(2 - 2t)`), so each node is rebuilt unevaluated where that is faithful, else evaluated."""
+
+    def reducer_override(self, obj):
+        if not isinstance(obj, sp.Basic) or obj.is_Atom or not obj.args:
+            return NotImplemented
+        for evaluate in (False, True):
+            try:
+                same = structure(rebuild(type(obj), obj.args, evaluate)) == structure(obj)
+            except Exception:
+                same = False
+            if same:
+                return rebuild, (type(obj), obj.args, evaluate)
+        return NotImplemented
+
+
+def rebuild(cls: type, args: tuple, evaluate: bool) -> Any:
+    with sp.evaluate(evaluate):
+        return cls(*args)
+
+
+def structure(value: Any) -> Any:
+    """A comparable picture of a solution value: sympy trees arg by arg, arrays with dtype and shape, dataclass
+    fields, containers item by item, everything else by type and repr."""
+    if isinstance(value, sp.Basic):
+        if value.is_Atom or not value.args:
+            return ("atom", sp.srepr(value))
+        return (type(value).__name__, tuple(structure(a) for a in value.args))
+    if isinstance(value, np.ndarray):
+        return ("ndarray", str(value.dtype), value.shape, repr(value.tolist()))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, tuple((f.name, structure(getattr(value, f.name)))
+                                           for f in dataclasses.fields(value)))
+    if isinstance(value, dict):
+        return ("dict", tuple((structure(k), structure(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(structure(v) for v in value))
+    if isinstance(value, str):
+        return (type(value).__name__, getattr(value, "code", None), str(value))
+    return (type(value).__name__, repr(value))
 
 
 def solve_through(kind: str, params_json: str, solve: Callable[[], Solution]) -> Solution:
@@ -141,5 +138,5 @@ def solve_through(kind: str, params_json: str, solve: Callable[[], Solution]) ->
     start = time.perf_counter()
     solution = solve()
     if time.perf_counter() - start >= MIN_SOLVE_SECONDS:
-        store(kind, params_json, solution)
+        save(kind, params_json, solution)
     return solution

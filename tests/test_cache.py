@@ -45,7 +45,7 @@ def test_a_stored_solution_is_read_back_instead_of_solving_again(folder, monkeyp
     monkeypatch.setattr(cache, "MIN_SOLVE_SECONDS", 0.0)
     params, calls = _params(), []
     first = _solve(params, calls)
-    assert oct(folder.stat().st_mode & 0o777) == "0o700"
+    assert oct((folder / "solutions").stat().st_mode & 0o777) == "0o700"
     second = _solve(params, calls)
     assert calls == [1]
     assert second is not first
@@ -60,12 +60,13 @@ def test_a_corrupt_entry_is_ignored_and_rewritten(folder, monkeypatch):
     monkeypatch.setattr(cache, "MIN_SOLVE_SECONDS", 0.0)
     params, calls = _params(), []
     good = _solve(params, calls)
-    entry = folder / cache.key(KIND, params)
+    entry = folder / "solutions" / cache.key(KIND, params)
     data = entry.read_bytes()
+    assert cache.load(KIND, params) is not None
     for broken in (data[: len(data) // 2], data[:-1] + bytes([data[-1] ^ 1]), b"garbage", b""):
         entry.write_bytes(broken)
         assert _solve(params, calls).to_json() == good.to_json()
-        assert entry.read_bytes() == data  # rewritten whole
+        assert cache.load(KIND, params).to_json() == good.to_json()  # rewritten whole
     assert len(calls) == 5
 
 
@@ -73,12 +74,12 @@ def test_a_folder_others_can_write_is_never_read(folder, monkeypatch):
     monkeypatch.setattr(cache, "MIN_SOLVE_SECONDS", 0.0)
     params, calls = _params(), []
     _solve(params, calls)
-    os.chmod(folder, 0o777)
+    os.chmod(folder / "solutions", 0o777)
     try:
         _solve(params, calls)
         assert len(calls) == 2
     finally:
-        os.chmod(folder, 0o700)
+        os.chmod(folder / "solutions", 0o700)
     _solve(params, calls)
     assert len(calls) == 2
 
@@ -122,3 +123,64 @@ def test_rendering_imports_neither_torch_nor_the_autograder(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().splitlines()[-1] == "[]"
     assert (tmp_path / "out" / "solutions.pdf").stat().st_size > 0
+
+
+RENDER = (
+    "import sys\n"
+    "from nnexam.cli import main\n"
+    "try:\n"
+    "    main(['render', 'mock-final', '-o', sys.argv[1]])\n"
+    "except SystemExit as exc:\n"
+    "    assert not exc.code, exc.code\n"
+    "print('sympy' in sys.modules)\n"
+)
+
+
+def _render(out: Path, cache_dir: Path, **env) -> bool:
+    """Render mock-final into `out` in a new process; returns whether it imported sympy."""
+    environ = dict(os.environ, PYTHONPATH=str(ROOT), NNEXAM_CACHE_DIR=str(cache_dir), **env)
+    done = subprocess.run([sys.executable, "-c", RENDER, str(out)], capture_output=True, text=True, cwd=ROOT,
+                          env=environ, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "mock-final (original): wrote" in done.stdout
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_a_rendering_is_stored_and_copied_back_byte_for_byte(tmp_path):
+    cache_dir = tmp_path / "cache"
+    assert _render(tmp_path / "first", cache_dir)
+    names = sorted(p.name for p in (tmp_path / "first").iterdir())
+    assert names == ["key.json", "problems.pdf", "solutions.pdf"]
+    assert not _render(tmp_path / "second", cache_dir)  # a hit: no solving, no sympy
+    for name in names:
+        assert (tmp_path / "second" / name).read_bytes() == (tmp_path / "first" / name).read_bytes(), name
+    assert not list((tmp_path / "second").glob(".*"))  # no temporary file left behind
+    (entry,) = (cache_dir / "documents").iterdir()
+    entry.write_bytes(entry.read_bytes()[:-100])  # truncated: ignored, rendered again, rewritten
+    assert _render(tmp_path / "third", cache_dir)
+    assert not _render(tmp_path / "fourth", cache_dir)
+    assert (tmp_path / "fourth" / "solutions.pdf").read_bytes() == (tmp_path / "third" / "solutions.pdf").read_bytes()
+    assert _render(tmp_path / "fifth", cache_dir, NNEXAM_CACHE="0")  # off: renders
+
+
+class _NoFigures:
+    def add(self, figure):
+        return None
+
+
+@pytest.mark.parametrize("kind", ["gan_generator", "gan_discriminator", "derived_distribution", "lloyd",
+                                  "attention", "gradient_descent"])
+def test_a_cached_solution_prints_exactly_as_a_fresh_one(kind, folder, monkeypatch):
+    """sympy's own pickling re-evaluates expressions ((x_1 + x_2)/2 came back as x_1/2 + x_2/2): every
+    example, read back from the cache, must give the same Typst as the fresh solution."""
+    from solvers.registry import kind_info
+    from templates.render import solution_context
+
+    monkeypatch.setattr(cache, "MIN_SOLVE_SECONDS", 0.0)
+    for name, example in kind_info(kind).examples.items():
+        params = json.dumps(example, sort_keys=True)
+        fresh = solvers.solve(kind, json.loads(params))
+        cache.save(kind, params, fresh)
+        stored = cache.load(kind, params)
+        assert stored is not None, name
+        assert solution_context(stored, "typst", _NoFigures()) == solution_context(fresh, "typst", _NoFigures()), name

@@ -183,7 +183,9 @@ def run(args, work: Path) -> None:
     rows_out = [[f"nnexam grade (folder, -j {args.jobs})", args.count, f"{batch_s:.1f}",
                  f"{batch_s / args.count:.2f}", f"{nnexam_rate:.3f}", "measured", str(full)]]
     if zip_path is not None:
-        subset = [s for i, s in enumerate(categories) if i % max(1, args.count // args.otter) == 0][:args.otter]
+        by_category = [[s for s, sc in categories.items() if sc == c] for c in sorted(counts)]
+        rounds = [group[i:i + 1] for i in range(args.otter) for group in by_category]  # round robin
+        subset = [s for one in rounds for s in one][:args.otter]
         timings, full_counts, same = [], {c: 0 for c in counts}, 0
         for stem in subset:
             seconds, score = otter_run(zip_path, folder / f"{stem}.py", work / "otter-runs")

@@ -162,7 +162,7 @@ class Variant:
             for p in q.parts:
                 entry: dict[str, Any] = {"id": p.id, "points": p.spec.points, "kind": p.spec.kind,
                                          "params": to_json(p.params) if p.params is not None else None,
-                                         "answer": p.solution.to_json()["answer"] if p.solution else None}
+                                         "answer": to_json(p.solution.answer) if p.solution else None}
                 if p.spec.answer:
                     entry["model_answer"] = model_answer(self.assignment.folder, p.spec.answer,
                                                          q.template_context(self.seed), "text")

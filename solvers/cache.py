@@ -34,7 +34,7 @@ from . import store
 from .core import Solution
 
 FOLDER = "solutions"
-MIN_SOLVE_SECONDS = 0.005
+MIN_SOLVE_SECONDS = 0.02
 
 
 @lru_cache(maxsize=1)
@@ -94,19 +94,26 @@ class _Pickler(pickle.Pickler):
     def reducer_override(self, obj):
         if not isinstance(obj, sp.Basic) or obj.is_Atom or not obj.args:
             return NotImplemented
-        for evaluate in (False, True):
-            try:
-                same = structure(rebuild(type(obj), obj.args, evaluate)) == structure(obj)
-            except Exception:
-                same = False
-            if same:
-                return rebuild, (type(obj), obj.args, evaluate)
-        return NotImplemented
+        if _faithful(lambda: type(obj)(*obj.args), obj):
+            return NotImplemented  # sympy's own pickling, which rebuilds it evaluated
+        if _faithful(lambda: rebuild_unevaluated(type(obj), obj.args), obj):
+            return rebuild_unevaluated, (type(obj), obj.args)
+        return NotImplemented  # `save` then finds the solution does not read back identical
 
 
-def rebuild(cls: type, args: tuple, evaluate: bool) -> Any:
-    with sp.evaluate(evaluate):
-        return cls(*args)
+def _faithful(rebuilt: Callable[[], Any], original: Any) -> bool:
+    try:
+        return structure(rebuilt()) == structure(original)
+    except Exception:
+        return False
+
+
+def rebuild_unevaluated(cls: type, args: tuple) -> Any:
+    try:
+        return cls(*args, evaluate=False)  # no global switch: setting sympy's `evaluate` clears its cache
+    except TypeError:
+        with sp.evaluate(False):
+            return cls(*args)
 
 
 def structure(value: Any) -> Any:

@@ -1,6 +1,7 @@
-"""The disk cache of solutions (`solvers.cache`) and what rendering imports: a cached solution equals a fresh
-one, a corrupt or untrusted entry is never read, `NNEXAM_CACHE=0` turns it off, and rendering never imports
-torch."""
+"""The disk caches of solutions (`solvers.cache`) and of rendered documents (`nnexam.documents_cache`): a cached
+solution equals and prints as a fresh one, a stored rendering is copied back byte for byte without importing
+sympy, a corrupt or untrusted entry is never read, `NNEXAM_CACHE=0` turns them off; and rendering never
+imports torch, otter or the autograder."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 
 import solvers
+from nnexam import documents_cache
 from solvers import cache
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,24 +109,6 @@ def test_the_key_depends_on_kind_params_and_code(monkeypatch):
         cache.fingerprint.cache_clear()
 
 
-def test_rendering_imports_neither_torch_nor_the_autograder(tmp_path):
-    script = (
-        "import sys\n"
-        "from nnexam.cli import main\n"
-        "try:\n"
-        f"    main(['render', 'mock-final', '-o', {str(tmp_path / 'out')!r}])\n"
-        "except SystemExit as exc:\n"
-        "    assert not exc.code, exc.code\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'otter', 'autograder')))\n"
-    )
-    env = dict(os.environ, PYTHONPATH=str(ROOT), NNEXAM_CACHE_DIR=str(tmp_path / "cache"))
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, env=env,
-                          timeout=600)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
-    assert (tmp_path / "out" / "solutions.pdf").stat().st_size > 0
-
-
 RENDER = (
     "import sys\n"
     "from nnexam.cli import main\n"
@@ -132,6 +116,7 @@ RENDER = (
     "    main(['render', 'mock-final', '-o', sys.argv[1]])\n"
     "except SystemExit as exc:\n"
     "    assert not exc.code, exc.code\n"
+    "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'otter', 'autograder')))\n"
     "print('sympy' in sys.modules)\n"
 )
 
@@ -143,10 +128,12 @@ def _render(out: Path, cache_dir: Path, **env) -> bool:
                           env=environ, timeout=600)
     assert done.returncode == 0, done.stderr
     assert "mock-final (original): wrote" in done.stdout
-    return done.stdout.strip().splitlines()[-1] == "True"
+    *_, heavy, sympy = done.stdout.strip().splitlines()
+    assert heavy == "[]", f"rendering imported {heavy}"  # never torch, otter or the autograder
+    return sympy == "True"
 
 
-def test_a_rendering_is_stored_and_copied_back_byte_for_byte(tmp_path):
+def test_a_rendering_is_stored_and_copied_back_byte_for_byte(tmp_path, monkeypatch):
     cache_dir = tmp_path / "cache"
     assert _render(tmp_path / "first", cache_dir)
     names = sorted(p.name for p in (tmp_path / "first").iterdir())
@@ -160,7 +147,12 @@ def test_a_rendering_is_stored_and_copied_back_byte_for_byte(tmp_path):
     assert _render(tmp_path / "third", cache_dir)
     assert not _render(tmp_path / "fourth", cache_dir)
     assert (tmp_path / "fourth" / "solutions.pdf").read_bytes() == (tmp_path / "third" / "solutions.pdf").read_bytes()
-    assert _render(tmp_path / "fifth", cache_dir, NNEXAM_CACHE="0")  # off: renders
+    request = {"assignment": "mock-final", "seed": None, "format": "pdf", "redraws": {}}
+    monkeypatch.setenv("NNEXAM_CACHE_DIR", str(cache_dir))
+    monkeypatch.delenv("NNEXAM_CACHE", raising=False)
+    assert documents_cache.load(request) is not None
+    monkeypatch.setenv("NNEXAM_CACHE", "0")
+    assert documents_cache.load(request) is None  # off: nothing is read
 
 
 class _NoFigures:

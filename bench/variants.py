@@ -21,11 +21,13 @@ from pathlib import Path
 from _common import ROOT, header, table
 
 
-def generate(assignment: str, count: int, out: Path, keys_only: bool, seed: int, cache: Path) -> float:
+def generate(assignment: str, count: int, out: Path, keys_only: bool, seed: int, cache: Path, jobs: int = 1) -> float:
     nnexam = shutil.which("nnexam") or "nnexam"
     command = [nnexam, "generate", assignment, "--variants", str(count), "--seed", str(seed), "-o", str(out)]
     if keys_only:
         command.append("--keys-only")
+    if jobs > 1:
+        command += ["-j", str(jobs)]
     t = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT,
                           env=dict(os.environ, NNEXAM_CACHE_DIR=str(cache)))
@@ -42,29 +44,32 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=40, help="variants in the larger keys-only run")
     parser.add_argument("--pdfs", type=int, default=4, help="variants in the larger run with PDFs")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--jobs", type=int, default=2, help="nnexam generate -j for the runs with PDFs")
     args = parser.parse_args()
     header(f"variants: {args.assignment} variants per second, without and with PDFs")
     work = Path(tempfile.mkdtemp(prefix="nnexam-bench-variants-"))
     rows, marginal = [], {}
     try:
-        modes = [(f"{what}, {state}", keys_only, big, state == "cold")
-                 for what, keys_only, big in (("keys only", True, args.keys), ("with PDFs", False, args.pdfs))
+        modes = [(f"{what}, {state}", keys_only, big, state == "cold", jobs)
+                 for what, keys_only, big, jobs in (("keys only", True, args.keys, 1),
+                                                    ("with PDFs", False, args.pdfs, args.jobs))
                  for state in ("warm", "cold")]
-        for label, keys_only, big, cold in modes:
+        for label, keys_only, big, cold, jobs in modes:
             small_t, big_t, warm = [], [], work / f"warm-cache-{keys_only}"
             if not cold:  # fill the cache with the same seeds once
                 for r in range(args.repeat):
                     generate(args.assignment, 1, work / "a", keys_only, 100 + r, warm)
-                    generate(args.assignment, big, work / "b", keys_only, 200 + r, warm)
+                    generate(args.assignment, big, work / "b", keys_only, 200 + r, warm, jobs)
             for r in range(args.repeat):
                 small_t.append(generate(args.assignment, 1, work / "a", keys_only, 100 + r,
                                         work / f"cold-a-{label}-{r}" if cold else warm))
                 big_t.append(generate(args.assignment, big, work / "b", keys_only, 200 + r,
-                                      work / f"cold-b-{label}-{r}" if cold else warm))
+                                      work / f"cold-b-{label}-{r}" if cold else warm, jobs))
             small_s, big_s = statistics.median(small_t), statistics.median(big_t)
             per = max((big_s - small_s) / (big - 1), 1e-9)
             marginal[label] = per
-            rows.append([label, f"{small_s:.2f}", big, f"{big_s:.2f}", f"{big / big_s:.2f}", f"{per * 1000:.0f}",
+            shown = label + (f" (-j {jobs})" if jobs > 1 else "")
+            rows.append([shown, f"{small_s:.2f}", big, f"{big_s:.2f}", f"{big / big_s:.2f}", f"{per * 1000:.0f}",
                          f"{1 / per:.2f}"])
     finally:
         shutil.rmtree(work, ignore_errors=True)

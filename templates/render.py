@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -160,8 +161,13 @@ def solution_context(solution: Solution, target: str, sink: FigureSink, title: s
 
 
 def render_template(template: str, context: dict[str, Any], target: str) -> str:
-    env = environment(target)
-    return env.get_template(f"{target}/{template}{SUFFIX[target]}.j2").render(**context)
+    return document_template(template, target).render(**context)
+
+
+@lru_cache(maxsize=32)
+def document_template(template: str, target: str) -> jinja2.Template:
+    """A document template, compiled once per process (each variant's documents render it again)."""
+    return environment(target).get_template(f"{target}/{template}{SUFFIX[target]}.j2")
 
 
 def compile_typst(source: str, folder: Path, output: Path) -> Path:

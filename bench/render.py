@@ -81,7 +81,7 @@ def main() -> None:
         def end_to_end(cache: Path | None, i: int) -> float:
             """One `nnexam render` in a new process; `cache` None: a new, empty cache folder (cold)."""
             folder = cache if cache is not None else work / f"cold-cache-{i}"
-            env = dict(os.environ, NNEXAM_CACHE_DIR=str(folder))
+            env = {k: v for k, v in os.environ.items() if k != "NNEXAM_CACHE"} | {"NNEXAM_CACHE_DIR": str(folder)}
             t = time.perf_counter()
             done = subprocess.run([nnexam, "render", args.assignment, "-o", str(work / f"cli{i}")],
                                   capture_output=True, text=True, cwd=ROOT, env=env)

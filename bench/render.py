@@ -100,6 +100,12 @@ def main() -> None:
         cold_s = statistics.median([end_to_end(None, i) for i in range(args.repeat)])
         end_to_end(work / "warm-cache", 0)
         warm_s = statistics.median([end_to_end(work / "warm-cache", i) for i in range(args.repeat)])
+
+        def solutions_only(i: int) -> float:  # the symbolic work cached, the documents made again
+            shutil.rmtree(work / "warm-cache" / "documents", ignore_errors=True)
+            return end_to_end(work / "warm-cache", i)
+
+        solutions_s = statistics.median([solutions_only(i) for i in range(args.repeat)])
         python_s = statistics.median([_timed([sys.executable, "-c", "pass"]) for _ in range(args.repeat)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -120,6 +126,8 @@ def main() -> None:
         ["baseline: bare python, import typst, compile a one-page document", f"{bare_s * 1000:.0f}", "1.00x"],
         [f"nnexam render {args.assignment}, warm cache (problems + solutions PDFs, key)", f"{warm_s * 1000:.0f}",
          f"{warm_s / bare_s:.2f}x"],
+        [f"nnexam render {args.assignment}, solutions cached, documents made again", f"{solutions_s * 1000:.0f}",
+         f"{solutions_s / bare_s:.2f}x"],
         [f"nnexam render {args.assignment}, cold: empty cache", f"{cold_s * 1000:.0f}", f"{cold_s / bare_s:.2f}x"],
         ["floor: python start-up + two Typst compiles", f"{floor_s * 1000:.0f}", f"{floor_s / bare_s:.2f}x"],
     ]
@@ -127,7 +135,8 @@ def main() -> None:
     def met(seconds: float) -> str:
         return "met" if seconds < 1 and seconds < 3 * bare_s else "NOT met"
 
-    print(f"target (under 1000 ms and within 3x of the baseline): warm {met(warm_s)}, cold {met(cold_s)}; "
+    print(f"target (under 1000 ms and within 3x of the baseline): warm {met(warm_s)}, solutions cached "
+          f"{met(solutions_s)}, cold {met(cold_s)}; "
           f"warm is {warm_s / floor_s:.1f}x its floor")
     print(f"solutions PDF: {len(source) / 1024:.0f} KiB of Typst source, {pdf_kb:.0f} KiB of PDF")
     slowest = max(rows[:5], key=lambda r: float(r[1]))

@@ -57,6 +57,7 @@ FLOOR = r'''
 import json, os, statistics, time
 import torch
 from autograder.references.hw7 import Autoencoder, KMeansNet
+torch.set_num_threads(1)  # as in a grading worker
 def fork():
     t = time.perf_counter()
     pid = os.fork()

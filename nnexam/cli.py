@@ -36,15 +36,15 @@ class LazyGroup(click.Group):
     lazy-loading pattern); a module that fails to import becomes a command that explains why."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(set(super().list_commands(ctx)) | set(_command_modules()))
+        return sorted(set(super().list_commands(ctx)) | set(command_modules()))
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in self.commands and cmd_name in _command_modules():
+        if cmd_name not in self.commands and cmd_name in command_modules():
             self.add_command(_load_command(cmd_name), cmd_name)
         return self.commands.get(cmd_name)
 
 
-def _command_modules() -> list[str]:
+def command_modules() -> list[str]:
     return sorted({p.stem for folder in commands.__path__ for p in Path(folder).glob("*.py")
                    if not p.stem.startswith("_")})
 

@@ -61,3 +61,18 @@ def test_every_command_loads_and_explains_itself():
         assert result.exit_code == 0, name
         assert "unavailable" not in result.output, f"{name}: {result.output}"
         assert len((command.help or "").strip()) > 20, f"{name} has no help text"
+
+
+def test_a_subcommand_that_fails_to_import_is_explained_not_fatal(monkeypatch):
+    """Subcommands are imported lazily; one whose module does not import becomes a command that says why."""
+    import click
+
+    from nnexam import cli as cli_module
+
+    names = cli_module.command_modules() + ["no_such_module_here"]
+    monkeypatch.setattr(cli_module, "command_modules", lambda: names)
+    ctx = click.Context(cli_module.cli)
+    broken = cli_module.cli.get_command(ctx, "no_such_module_here")
+    assert "unavailable" in (broken.help or "")
+    assert cli_module.cli.get_command(ctx, "kinds").name == "kinds"
+    monkeypatch.delitem(cli_module.cli.commands, "no_such_module_here")

@@ -75,6 +75,7 @@ class PartSpec:
     answer: str | None = None
     code: str | None = None
     illustrates: bool = False
+    worked_in: str | None = None  # the part of the same question whose worked solution covers this one
     rubric: list[dict[str, Any]] | None = None
     manual: bool = False
 
@@ -211,6 +212,7 @@ def load(name: str) -> Assignment:
             part = PartSpec(id=str(_field(p, "id", pwhere)), points=float(_field(p, "points", pwhere)),
                             kind=p.get("kind"), params=p.get("params"), answer=p.get("answer"), code=p.get("code"),
                             illustrates=bool(p.get("illustrates", False)),
+                            worked_in=None if p.get("worked_in") is None else str(p["worked_in"]),
                             rubric=_rubric(p.get("rubric"), p, pwhere), manual=bool(p.get("manual", False)))
             if part.kind and part.params is None:
                 raise AssignmentError(f"{pwhere}: a part with a kind needs params")
@@ -219,6 +221,12 @@ def load(name: str) -> Assignment:
             if not (part.kind or part.answer or part.code):
                 raise AssignmentError(f"{pwhere}: a part needs a kind, a model answer or a code reference")
             parts.append(part)
+        ids = [p.id for p in parts]
+        for j, part in enumerate(parts):
+            if part.worked_in is not None and (part.worked_in not in ids or parts[ids.index(part.worked_in)].kind
+                                               is None or part.worked_in == part.id):
+                raise AssignmentError(f"{qwhere}.parts[{j}].worked_in: {part.worked_in!r} is no other part of "
+                                      f"this question with a kind; its parts are: {', '.join(ids)}")
         smp = None
         if q.get("sampler"):
             if q["sampler"] not in samplers:
@@ -234,13 +242,15 @@ def load(name: str) -> Assignment:
 
 
 def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
-    """A part's rubric: `[{path, points, unordered?}]` (paths into its answer, `[*]` for every position;
-    `unordered` for a set written as a list) whose points add up to the part's."""
+    """A part's rubric: `[{path, points, unordered?, check?, than?}]` (paths into its answer, `[*]` for every
+    position; `unordered` for a set written as a list; `check` names a value marked by what it leads to, e.g.
+    `lloyd_converges_elsewhere` than part `than`) whose points add up to the part's."""
     if raw is None:
         return None
     if not part.get("kind") or not isinstance(raw, list) or not raw or not all(
-            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered"}
+            isinstance(r, dict) and {"path", "points"} <= set(r) <= {"path", "points", "unordered", "check", "than"}
             and isinstance(r["path"], str) and isinstance(r.get("unordered", False), bool)
+            and all(isinstance(r.get(k, ""), str) for k in ("check", "than"))
             and isinstance(r["points"], (int, float)) and not isinstance(r["points"], bool) for r in raw):
         raise AssignmentError(f"{where}.rubric: expected a list of {{path, points}} (and unordered: true for a set) "
                               "on a part with a kind")
@@ -248,7 +258,7 @@ def _rubric(raw: Any, part: dict, where: str) -> list[dict[str, Any]] | None:
     if abs(total - float(part["points"])) > 1e-9:
         raise AssignmentError(f"{where}.rubric: its points add up to {total:g}, the part has {part['points']:g}")
     return [{"path": r["path"], "points": float(r["points"])} | ({"unordered": True} if r.get("unordered") else {})
-            for r in raw]
+            | {k: r[k] for k in ("check", "than") if r.get(k)} for r in raw]
 
 
 def _list(data: Any, key: str, where: str) -> list[Any]:

@@ -12,7 +12,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from templates.mathprint import escape
+from templates.mathprint import escape, prose
 from templates.render import render_document, solution_context
 
 from .core import Variant, code_spec
@@ -79,7 +79,8 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
         for p in q.parts:
             entry = {"label": escape(p.id, target), "points": points_text(p.spec.points),
                      "statement": texts[p.id], "answer": "", "code": "", "submit": None, "solution": None,
-                     "illustration": p.spec.illustrates}
+                     "illustration": p.spec.illustrates,
+                     "worked_in": escape(p.spec.worked_in or "", target)}
             if p.spec.code:
                 entry["submit"] = submission(p.spec.code, target, first_with.get(p.spec.code))
                 # the autograder's interface is fixed: a drawn variant's numbers never reach its checks
@@ -88,10 +89,10 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
             if show_solutions:
                 entry["answer"] = model_answer(a.folder, p.spec.answer, context, target)
                 entry["code"] = escape(p.spec.code or "", target)
-                if p.solution is not None:
+                if p.solution is not None and not p.spec.worked_in:
                     entry["solution"] = solution_context(p.solution, target, sink)
             parts.append(entry)
-        questions.append({"number": q.spec.number, "title": escape(q.spec.title, target),
+        questions.append({"number": q.spec.number, "title": prose(q.spec.title, target),
                           "points": points_text(q.spec.points), "intro": texts["intro"], "parts": parts})
     student = ""
     if variant.student:
@@ -100,7 +101,7 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
     variant_line = "original" if variant.seed is None else f"variant {variant.seed}"
     title = a.title + (" — Solutions" if show_solutions else "")
     return {
-        "title": escape(title, target), "subtitle": escape(a.subtitle, target),
+        "title": escape(title, target), "subtitle": prose(a.subtitle, target),
         "instructions": compiled(a.folder, target, a.instructions).render().strip() if a.instructions else "",
         "name_line": a.name_line, "total": points_text(a.points), "count": len(variant.questions),
         "variant": escape(variant_line, target), "student": student, "show_solutions": show_solutions,

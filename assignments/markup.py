@@ -8,6 +8,7 @@ is (avoid the characters `* _ # $ @ < \\ % & ~ ^ { }`); everything else goes thr
     mx(typst, latex)   inline math written by hand for each target (text shows the LaTeX unless given)
     dm(typst, latex)   display math written by hand
     b("text"), it("text"), t("text")   bold, italic, escaped prose
+    pr("the rule $w <- w + eta (x - w)$")   prose with maths in the notation of step prose (templates.mathprint)
     ordinal(2) -> "second";  frac(q) -> a fraction as math
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 import jinja2
 import sympy as sp
 
-from templates.mathprint import escape, fmt
+from templates.mathprint import escape, expression_value, fmt, fmt_inline, prose
 from templates.render import environment as render_environment
 
 ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
@@ -43,7 +44,7 @@ def helpers(target: str) -> dict[str, Any]:
     def m(value: Any) -> str:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        return inline(fmt(value, target))
+        return inline(fmt_inline(expression_value(value), target))
 
     def ex(text: str) -> str:
         return inline(fmt(sp.parse_expr(str(text), evaluate=True), target))
@@ -67,6 +68,9 @@ def helpers(target: str) -> dict[str, Any]:
     def t(text: Any) -> str:
         return escape(str(text), target)
 
+    def pr(text: Any) -> str:
+        return prose(str(text), target)
+
     def frac(value: Any) -> str:
         return m(sp.Rational(str(Fraction(str(value)))))
 
@@ -76,5 +80,5 @@ def helpers(target: str) -> dict[str, Any]:
     def one_based(values: Any) -> list[Any]:
         return [v + 1 for v in values]
 
-    return {"one_based": one_based, "m": m, "ex": ex, "mx": mx, "dm": dm, "b": b, "it": it, "t": t, "frac": frac,
-            "ordinal": ordinal, "target": target}
+    return {"one_based": one_based, "m": m, "ex": ex, "mx": mx, "dm": dm, "b": b, "it": it, "t": t, "pr": pr,
+            "frac": frac, "ordinal": ordinal, "target": target}

@@ -7,6 +7,7 @@ context: `p` (each part's parameters), `ctx` (what the sampler adds for the stat
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +16,14 @@ from typing import Any
 import jinja2
 
 from .markup import environment
+
+ADJACENT_MATH = re.compile(r"(?<!\\)\$\$")
+
+
+def join_math(text: str, target: str) -> str:
+    """Two inline maths written side by side (`mx("G(z) = ", ...)` then `ex(...)`) as one, so that the spaces
+    around `=` are the maths' own: "G(z) = z", not "G(z) =z" (and no `$$` for LaTeX to read as display maths)."""
+    return ADJACENT_MATH.sub(" ", text) if target != "text" else text
 
 
 def statements(folder: Path, template: str, context: dict[str, Any], blocks: Iterable[str],
@@ -26,7 +35,7 @@ def statements(folder: Path, template: str, context: dict[str, Any], blocks: Ite
     out = {}
     for name in blocks:
         block = compiled.blocks.get(name)
-        out[name] = "".join(block(bound)).strip() if block else ""
+        out[name] = join_math("".join(block(bound)).strip(), target) if block else ""
     return out
 
 
@@ -34,7 +43,7 @@ def model_answer(folder: Path, text: str | None, context: dict[str, Any], target
     """A part's written model answer (a jinja2 string of the assignment's data), rendered; "" without one."""
     if not text:
         return ""
-    return compiled(folder, target, text).render(**context).strip()
+    return join_math(compiled(folder, target, text).render(**context).strip(), target)
 
 
 @lru_cache(maxsize=512)

@@ -1,6 +1,6 @@
 """Comparing a claimed value with the truth, the way a careful marker reads a hand-written answer.
 
-The engine of `nnexam audit` (hand-written keys), meant for the exam marking and the LMS export as well:
+The engine of `nnexam audit` (hand-written keys), the exam marking and the LMS export (`answer_tolerance`):
 
     from nnexam.comparison import Options, Written, compare
     compare(Written(0.645, "0.645"), 0.6457, label="activations[0][0]")
@@ -124,6 +124,16 @@ def written_tolerance(claimed: Any, override: float | None = None) -> tuple[floa
         tol = 0.5 * 10.0 ** (-decimals)
         return tol, f"to half a unit in its last digit, ±{tol:g}"
     return 0.0, "exactly"
+
+
+def answer_tolerance(value: float, digits: int) -> tuple[str, float]:
+    """How an answer `value` is to be written, `digits` significant digits (an integer as it is), and the
+    half-width around `value` that the marking rule accepts for that writing: `written_tolerance` of it, plus
+    `close`'s floating-point noise. The LMS export gives this interval to Moodle and Canvas."""
+    value = float(value)
+    text = str(int(value)) if value.is_integer() and abs(value) < 1e15 else f"{value:#.{digits}g}"
+    tol, _ = written_tolerance(Written(value, text))
+    return text, tol + EXACT_RTOL * max(1.0, abs(value))
 
 
 def close(a: float, b: float, tol: float) -> bool:
@@ -374,6 +384,6 @@ def _density_notes(expr: sp.Expr, options: Options) -> str:
     return (": " + " and ".join(notes)) if notes else ""
 
 
-__all__ = ["EXACT_RTOL", "ExpressionError", "Options", "SIMPLIFY_SECONDS", "Written", "close", "compare",
-           "compare_unordered", "equivalent", "number_or_infinity", "read_expression", "unreadable",
+__all__ = ["EXACT_RTOL", "ExpressionError", "Options", "SIMPLIFY_SECONDS", "Written", "answer_tolerance", "close",
+           "compare", "compare_unordered", "equivalent", "number_or_infinity", "read_expression", "unreadable",
            "written_tolerance"]

@@ -26,7 +26,7 @@ import numpy as np
 import sympy as sp
 
 from . import params as P
-from .core import Solution, SolverWarning, Step, Sym, Table
+from .core import Figure, Solution, SolverWarning, Step, Sym, Table
 from .errors import ParamError
 from .registry import register
 
@@ -97,16 +97,16 @@ def solve(params: dict[str, Any]) -> Solution:
     weights = np.zeros((n, n))
     outputs = np.zeros((n, V.shape[1]))
     steps = [Step("Queries, keys and values",
-                  text=("Q_v = W_Q x_v, K_v = W_K x_v and V_v = W_V x_v for every node v; stacked as rows: "
-                        "Q = X W_Q^T, K = X W_K^T, V = X W_V^T."),
+                  text=("$Q_v = W_Q x_v$, $K_v = W_K x_v$ and $V_v = W_V x_v$ for every node $v$ (nodes numbered "
+                        "from 0, as in the edges); stacked as rows: $Q = X W_Q^T$, $K = X W_K^T$, $V = X W_V^T$."),
                   inputs={"X": X}, result={"Q": Q, "K": K, "V": V}),
              Step("Scaled scores of every pair",
-                  text=("score(v, v') = scale · Q_v · K_v' (row v, column v'), scale = "
-                        + (f"1/sqrt({k})" if default_scale else "as given") + "."),
+                  text=("$score(v, v') = scale * Q_v . K_v'$ (row $v$, column $v'$), with "
+                        + (f"$scale = 1/sqrt({k})$" if default_scale else "the scale as given") + "."),
                   values={"scale": scale}, result={"scores": scores})]
     neighbours_text = ("Every node attends to every node, itself included (no edges given)."
                        if params.get("edges") is None else
-                       "Node v attends only to the v' with (v, v') in E (itself only if (v, v) is an edge); "
+                       "Node $v$ attends only to the $v'$ with $(v, v') in E$ (itself only if $(v, v)$ is an edge); "
                        "the other weights are 0.")
     rows = []
     children = []
@@ -135,10 +135,15 @@ def solve(params: dict[str, Any]) -> Solution:
                   for u in nb] + [[Sym(f"S_{v}"), combo, outputs[v]]],
         ))
     steps.append(Step("Softmax over each node's neighbours and the weighted sum of values",
-                      text=neighbours_text + " S_v = sum over v' of alpha(v, v') V_v'.",
-                      table=Table(["node v", "neighbours v'", "weights alpha(v, v')", "output S_v"], rows),
+                      text=neighbours_text + " The output is $S_v = sum_v' alpha(v, v') V_v'$, the sum over the "
+                                             "neighbours $v'$ of $v$.",
+                      table=Table(["node $v$", "neighbours $v'$", "weights $alpha(v, v')$", "output $S_v$"], rows),
                       children=children))
-    steps.append(Step("Attention weights and outputs", result={"alpha": weights, "S": outputs}))
+    graph = Figure("attention_graph", {"weights": weights.tolist(),
+                                        "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]]},
+                   "The graph: an arrow from $v'$ into $v$ for each edge $(v, v')$, labelled with node $v$'s weight "
+                   "$alpha(v, v')$ on the value of $v'$; a loop for a self-edge.")
+    steps.append(Step("Attention weights and outputs", result={"alpha": weights, "S": outputs}, figure=graph))
     answer = {"scores": scores.tolist(), "weights": weights.tolist(), "outputs": outputs.tolist()}
     normalized = {"X": X.tolist(), "W_Q": WQ.tolist(), "W_K": WK.tolist(), "W_V": WV.tolist(),
                   "edges": [[v, u] for v in range(n) for u in range(n) if mask[v, u]], "scale": scale}

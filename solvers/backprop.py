@@ -163,11 +163,12 @@ def solve(params: dict[str, Any]) -> Solution:
         isinstance(smp["loss"], Fraction) for smp in samples) else sum(smp["loss"] for smp in samples) * float(scale)
     if r["batch"]:
         steps = [Step(f"Sample {s}: forward and backward pass", children=smp["steps"],
-                      text=("Each sample's output gradient carries the factor 1/B = 1/" + str(B) + " of the mean "
+                      text=("Each sample's output gradient carries the factor $1/B = 1/" + str(B) + "$ of the mean "
                             "reduction, so its deltas are derivatives of the batch loss.") if scale != 1 else
                       "The batch loss is the sum of the sample losses.")
                  for s, smp in enumerate(samples)]
-        steps.append(Step("Batch loss", text=f"L = {'(1/B) ' if scale != 1 else ''}sum of the {B} sample losses "
+        steps.append(Step("Batch loss", text=f"$L$ = {'$1/B$ times the ' if scale != 1 else ''}sum of the {B} sample "
+                                             "losses "
                                              f"({r['reduction']} reduction).",
                           math=[[Sym("L"), L]]))
     else:
@@ -178,20 +179,21 @@ def solve(params: dict[str, Any]) -> Solution:
               for l, layer in enumerate(layers)]
     if r["batch"]:
         steps.append(Step("Sum the gradients over the batch",
-                          text="grad_W^(l) = sum over samples of delta^(l) (a^(l-1))^T and grad_b^(l) = sum of "
-                               "delta^(l) (the deltas already carry the reduction's factor).",
+                          text="$grad_W^(l)$ = the sum over the samples of $delta^(l) (a^(l-1))^T$ and $grad_b^(l)$ = "
+                               "the sum of the $delta^(l)$ (the deltas already carry the reduction's factor).",
                           math=[item for l in range(len(layers)) for item in (
                               [Sym(f"grad_W^({l})"), grad_W[l]], [Sym(f"grad_b^({l})"), grad_b[l]])]))
     penalty = sum((wd / 2 * w * w + l1 * abs(w) for layer in layers for row in layer.W for w in row), Fraction(0))
     if wd or l1:
         grad_W = [[[g + wd * w + l1 * _sign(w) for g, w in zip(grow, wrow, strict=True)]
                    for grow, wrow in zip(gl, layer.W, strict=True)] for gl, layer in zip(grad_W, layers, strict=True)]
-        terms = ([f"weight_decay/2 sum W^2 (weight_decay = {wd})"] if wd else []) + (
-            [f"l1 sum |W| (l1 = {l1})"] if l1 else [])
+        terms = ([f"$lambda/2 sum W^2$ (weight decay $lambda = {wd}$)"] if wd else []) + (
+            [f"$mu sum |W|$ (L1 weight $mu = {l1}$)"] if l1 else [])
+        grads = (["$lambda W$"] if wd else []) + (["$mu sign(W)$ ($sign(0) = 0$)"] if l1 else [])
         steps.append(Step("Regularization",
                           text=("The penalty " + " + ".join(terms) + " is added to the objective, not to the loss "
-                                "reported; its gradient adds weight_decay W + l1 sign(W) (sign(0) = 0) to every weight "
-                                "gradient. Biases are not decayed."),
+                                "reported; its gradient adds " + " + ".join(grads) + " to every weight gradient. "
+                                "Biases are not decayed."),
                           math=[[Sym("penalty"), penalty],
                                 *[[Sym(f"grad_W^({l})"), grad_W[l]] for l in range(len(layers))]]))
     answer: dict[str, Any] = {"loss": L, "penalty": penalty,
@@ -204,7 +206,7 @@ def solve(params: dict[str, Any]) -> Solution:
         new_b = [[b - eta * gb for b, gb in zip(layer.b, gB, strict=True)]
                  for layer, gB in zip(layers, grad_b, strict=True)]
         update = Step("One gradient-descent step",
-                      text="W^(l) <- W^(l) - eta grad_W^(l) and b^(l) <- b^(l) - eta grad_b^(l) for every layer.",
+                      text="$W^(l) <- W^(l) - eta grad_W^(l)$ and $b^(l) <- b^(l) - eta grad_b^(l)$ for every layer.",
                       inputs={"eta": eta})
         for l in range(len(layers)):
             update.math.append([Sym(f"W_new^({l})"), new_W[l]])
@@ -249,9 +251,9 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
 
     g = [scale * gj for gj in loss_gradient(loss, output, t)]
     last = len(net.layers) - 1
-    grad_step = Step(f"Gradient of the loss with respect to the output a^({last})",
+    grad_step = Step(f"Gradient of the loss with respect to the output $a^({last})$",
                      text=f"For the {loss} loss, {LOSS_GRADIENTS[loss]}"
-                          + (f", times {scale} for the batch mean." if scale != 1 else "."))
+                          + (f", times ${scale}$ for the batch mean." if scale != 1 else "."))
     if loss in ("se", "mse") and len(t) <= EXPAND_LIMIT:
         factor = (2 if loss == "se" else Fraction(2, len(t))) * scale
         for j, (oj, tj) in enumerate(zip(output, t, strict=True)):
@@ -265,13 +267,13 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
         layer, v, a = net.layers[l], vs[l], acts[l]
         prev = net.x if l == 0 else acts[l - 1]
         small = len(v) <= EXPAND_LIMIT and len(prev) <= EXPAND_LIMIT
-        step = Step(f"Layer {l}: delta^({l}) = dL/dv^({l}) and the gradients of W^({l}), b^({l})")
+        step = Step(f"Layer {l}: $delta^({l}) = dL/dv^({l})$ and the gradients of $W^({l})$, $b^({l})$")
         if l < last:
             above = net.layers[l + 1]
             upstream = [sum((above.W[k][j] * deltas[l + 1][k] for k in range(above.outputs)), Fraction(0))
                         for j in range(len(v))]
-            step.text = (f"Back through W^({l + 1}): g^({l}) = (W^({l + 1}))^T delta^({l + 1}) is the gradient "
-                         f"with respect to a^({l}). ")
+            step.text = (f"Back through $W^({l + 1})$: $g^({l}) = (W^({l + 1}))^T delta^({l + 1})$ is the gradient "
+                         f"with respect to $a^({l})$. ")
             if small and above.outputs <= EXPAND_LIMIT:
                 for j in range(len(v)):
                     terms = [[above.W[k][j], deltas[l + 1][k]] for k in range(above.outputs)]
@@ -281,20 +283,21 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
             delta = _softmax_delta(step, l, a, upstream, t if l == last and loss == "ce" else None, small, scale)
         else:
             d = derivative(layer, v, a)
-            slope = f" with slope {display_number(layer.slope)}: sigma'(v) = {display_number(layer.slope)} " \
-                    "sigma(v)(1 - sigma(v))" if layer.activation == "sigmoid" and layer.slope != 1 else ""
-            step.text += (f"delta^({l}) = g^({l}) * d^({l}) elementwise, where d^({l}) = {layer.activation}'(v^({l})): "
+            slope = f" with slope {display_number(layer.slope)}: $sigma'(v) = {display_number(layer.slope)} " \
+                    "sigma(v)(1 - sigma(v))$" if layer.activation == "sigmoid" and layer.slope != 1 else ""
+            step.text += (f"$delta^({l}) = g^({l}) * d^({l})$ elementwise, where "
+                          f"$d^({l}) = {layer.activation}'(v^({l}))$: "
                           f"{ACTIVATIONS[layer.activation].derivative_formula if not slope else 'sigmoid' + slope}.")
             if layer.activation in ("step", "sign"):
                 warnings.append(SolverWarning(NO_GRADIENT_FLOW, f"{label}layer {l} uses {layer.activation}, whose "
                                 f"derivative is 0 wherever it is defined: no gradient flows back through it "
-                                f"(delta^({l}) = 0, and so are the deltas and gradients of the layers before it)"))
+                                f"($delta^({l}) = 0$, and so are the deltas and gradients of the layers before it)"))
                 step.text += " No gradient flows back through this layer."
             if layer.activation == "relu" and any(vj == 0 for vj in v):
                 units = ", ".join(str(j + 1) for j, vj in enumerate(v) if vj == 0)
-                warnings.append(SolverWarning(RELU_AT_ZERO, f"{label}layer {l}: v = 0 at unit(s) {units}, where "
-                                              "ReLU has no derivative; ReLU'(0) is taken as 0, as PyTorch does"))
-                step.text += f" At unit(s) {units}, v = 0 and ReLU'(0) is taken as 0 (PyTorch's convention)."
+                warnings.append(SolverWarning(RELU_AT_ZERO, f"{label}layer {l}: $v = 0$ at unit(s) {units}, where "
+                                              "ReLU has no derivative; $ReLU'(0)$ is taken as 0, as PyTorch does"))
+                step.text += f" At unit(s) {units}, $v = 0$ and $ReLU'(0)$ is taken as 0 (PyTorch's convention)."
             if small:
                 for j in range(len(v)):
                     if layer.activation == "sigmoid":
@@ -311,8 +314,8 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
         deltas[l] = delta
         step.children.append(Step(
             f"Gradients of layer {l}",
-            text=f"grad_W^({l}) = delta^({l}) ({'x' if l == 0 else f'a^({l - 1})'})^T (entry j, i is "
-                 f"delta_j a_i) and grad_b^({l}) = delta^({l}).",
+            text=f"$grad_W^({l}) = delta^({l}) {'x^T' if l == 0 else f'(a^({l - 1}))^T'}$ (entry $j, i$ is "
+                 f"$delta_j a_i$) and $grad_b^({l}) = delta^({l})$.",
             math=[[Sym(f"grad_W^({l})"), _outer(delta, prev)], [Sym(f"grad_b^({l})"), delta]]))
         steps.append(step)
 
@@ -332,10 +335,10 @@ def _softmax_delta(step: Step, l: int, a: list[Any], g: list[Any], ce_target: li
     (with ce: scale (a sum(t) - t), `scale` being the batch reduction's factor)."""
     if ce_target is not None:
         total = sum(ce_target, Fraction(0))
-        step.text += (f"Softmax output with the cross-entropy loss: the full Jacobian diag(a) - a a^T of the softmax "
-                      f"times g gives delta^({l}) = a^({l}) sum_k t_k - t"
-                      + (" = a - t, since the target sums to 1" if total == 1 else "")
-                      + (f", times {scale} for the batch mean." if scale != 1 else "."))
+        step.text += (f"Softmax output with the cross-entropy loss: the full Jacobian $diag(a) - a a^T$ of the softmax "
+                      f"times $g$ gives $delta^({l}) = a^({l}) sum_k t_k - t"
+                      + (" = a - t$, since the target sums to 1" if total == 1 else "$")
+                      + (f", times ${scale}$ for the batch mean." if scale != 1 else "."))
         delta = [scale * (aj * total - tj) for aj, tj in zip(a, ce_target, strict=True)]
         if small:
             for j in range(len(a)):
@@ -344,8 +347,8 @@ def _softmax_delta(step: Step, l: int, a: list[Any], g: list[Any], ce_target: li
                     step.math.append([Sym(f"delta_{j + 1}^({l})"), Products.of(terms), delta[j]])
         return delta
     s = sum(aj * gj for aj, gj in zip(a, g, strict=True))
-    step.text += (f"A softmax layer mixes its units, so delta^({l}) uses its full Jacobian diag(a) - a a^T: "
-                  f"delta_j = a_j (g_j - s) with s = sum_k a_k g_k.")
+    step.text += (f"A softmax layer mixes its units, so $delta^({l})$ uses its full Jacobian $diag(a) - a a^T$: "
+                  f"$delta_j = a_j (g_j - s)$ with $s = sum_k a_k g_k$.")
     if small:
         step.math.append([Sym(f"s^({l})"), Products.of([[aj, gj] for aj, gj in zip(a, g, strict=True)]), s])
     delta = [aj * (gj - s) for aj, gj in zip(a, g, strict=True)]

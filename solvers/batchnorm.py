@@ -85,10 +85,11 @@ def _solve(r: dict[str, Any]) -> Solution:
     if train:
         mean = X.mean(axis=axes)
         var = ((X - mean.reshape(shape)) ** 2).mean(axis=axes)
-        steps.append(Step("Batch mean", text=f"Per {per_channel}: mu_c = (1/m) sum x, with m = {m} values.",
+        steps.append(Step("Batch mean", text=f"Per {per_channel}: $mu_c = (1/m) sum x$, with $m = {m}$ values.",
                           inputs={"X": X}, result={"mu": mean}))
-        steps.append(Step("Batch variance (biased)", text="sigma_c^2 = (1/m) sum (x - mu_c)^2, divided by m, not "
-                                                          "m - 1 (the normalization uses the biased variance).",
+        steps.append(Step("Batch variance (biased)", text="$sigma_c^2 = (1/m) sum (x - mu_c)^2$, divided by $m$, "
+                                                          "not $m - 1$ (the normalization uses the biased "
+                                                          "variance).",
                           result={"sigma^2": var}))
     else:
         mean, var = r["running_mean"], r["running_var"]
@@ -99,23 +100,23 @@ def _solve(r: dict[str, Any]) -> Solution:
     zero = [c for c in range(C) if var[c] + eps <= 0]
     if zero:
         where = "running_var" if not train else "X"
-        raise ParamError("eps", f"{per_channel.split()[0]} {zero[0]} has variance 0 ({where}) and eps = 0: x_hat "
-                                "would divide by 0; use eps > 0")
+        raise ParamError("eps", f"{per_channel.split()[0]} {zero[0]} has variance 0 ({where}) and eps = 0: the "
+                                "normalization would divide by 0; use eps > 0")
     inv_std = 1 / np.sqrt(var + eps)
     x_hat = (X - mean.reshape(shape)) * inv_std.reshape(shape)
     output = r["gamma"].reshape(shape) * x_hat + r["beta"].reshape(shape)
-    steps.append(Step("Normalize", text="x_hat = (x - mu_c) / s_c with s_c = sqrt(sigma_c^2 + eps): eps inside the "
-                                        "square root.",
+    steps.append(Step("Normalize", text="$x_hat = (x - mu_c) / s_c$ with $s_c = sqrt(sigma_c^2 + epsilon)$: "
+                                        "$epsilon$ inside the square root.",
                       values={"epsilon": eps, "s": np.sqrt(var + eps)}, result={"x_hat": x_hat}))
-    steps.append(Step("Scale and shift", text="y = gamma_c x_hat + beta_c.",
+    steps.append(Step("Scale and shift", text="$y = gamma_c x_hat + beta_c$.",
                       inputs={"gamma": r["gamma"], "beta": r["beta"]}, result={"y": output}))
     if train:
         unbiased = var * m / (m - 1)
         rm = (1 - r["momentum"]) * r["running_mean"] + r["momentum"] * mean
         rv = (1 - r["momentum"]) * r["running_var"] + r["momentum"] * unbiased
         steps.append(Step("Running statistics",
-                          text=f"running = (1 - momentum) running + momentum statistic, with the unbiased variance "
-                               f"m/(m - 1) sigma^2 = {m}/{m - 1} sigma^2 (as PyTorch).",
+                          text="running statistic $<- (1 - momentum) * running + momentum * batch$, with the "
+                               f"unbiased variance $m/(m - 1) sigma^2 = {m}/{m - 1} sigma^2$ (as PyTorch).",
                           inputs={"momentum": r["momentum"], "running_mean": r["running_mean"],
                                   "running_var": r["running_var"]},
                           values={"unbiased sigma^2": unbiased},
@@ -132,12 +133,13 @@ def _solve(r: dict[str, Any]) -> Solution:
         g = r["gamma"].reshape(shape) * inv_std.reshape(shape)
         if train:
             grad_X = g / m * (m * dy - grad_beta.reshape(shape) - x_hat * grad_gamma.reshape(shape))
-            text = ("Backward in training mode: mu and sigma^2 depend on every x of the batch, so dL/dx = "
-                    "gamma / (m sqrt(sigma^2 + eps)) (m dy - sum dy - x_hat sum dy x_hat), sums per "
-                    f"{per_channel.split()[0]}.")
+            text = ("Backward in training mode: $mu$ and $sigma^2$ depend on every $x$ of the batch, so "
+                    "$dL/dx = gamma / (m sqrt(sigma^2 + epsilon)) (m dy - sum dy - x_hat sum dy x_hat)$ with "
+                    f"$dy = dL/dy$, sums per {per_channel.split()[0]}.")
         else:
             grad_X = g * dy
-            text = "Backward in eval mode: the statistics are constants, so dL/dx = gamma dy / sqrt(sigma^2 + eps)."
+            text = ("Backward in eval mode: the statistics are constants, so "
+                    "$dL/dx = gamma dy / sqrt(sigma^2 + epsilon)$ with $dy = dL/dy$.")
         steps.append(Step("Backward pass", text=text, inputs={"dL/dy": dy},
                           math=[[Sym("dL/dbeta"), Sym("sum dy"), grad_beta],
                                 [Sym("dL/dgamma"), Sym("sum dy x_hat"), grad_gamma]],

@@ -133,9 +133,11 @@ def _solve(r: dict[str, Any]) -> Solution:
     T = len(xs)
     states, pres, outs, ys = [r["s0"]], [], [], []
     steps = [Step("The unrolled network",
-                  text=(f"a_t = U x_t + W s_(t-1) + b, s_t = {act}(a_t), o_t = V s_t + c, y_t = {out_act}(o_t). "
-                        f"The loss is {loss} summed over the steps with a target. Unrolled, the RNN is a feedforward "
-                        "network whose layers share U, W, b, V, c, so each gradient sums over the time steps."),
+                  text=(f"$a_t = U x_t + W s_(t-1) + b$, $s_t = {act}(a_t)$, "
+                        "$o_t = V s_t + c$, "
+                        f"$y_t = {out_act}(o_t)$. The loss is {loss} summed over the steps with a target. "
+                        "Unrolled, the RNN is a feedforward network whose layers share $U, W, b, V, c$, so each "
+                        "gradient sums over the time steps."),
                   inputs={"U": U, "W": W, "b": b, "V": V, "c": c, "s_0": r["s0"]})]
     forward = Step("Forward pass")
     total = 0.0
@@ -169,8 +171,8 @@ def _solve(r: dict[str, Any]) -> Solution:
     deltas = [None] * T
     after = np.zeros(n)
     backward = Step("Backward pass, from the last step to the first",
-                    text="At each step the state gradient has two sources: the step's own output (V^T dL/do_t) and "
-                         "the next step's state (W^T delta_(t+1), 0 after the last step).")
+                    text="At each step the state gradient has two sources: the step's own output ($V^T dL/do_t$) "
+                         "and the next step's state ($W^T delta_(t+1)$, 0 after the last step).")
     for t in range(T, 0, -1):
         i = t - 1
         target = r["targets"][i]
@@ -193,11 +195,12 @@ def _solve(r: dict[str, Any]) -> Solution:
         after = delta
     grad_s0 = W.T @ deltas[0]
     if act == "relu" and any((a == 0).any() for a in pres):
-        backward.text += " Where a_t = 0, relu'(0) is taken as 0 (PyTorch's convention)."
+        backward.text += " Where $a_t = 0$, $ReLU'(0)$ is taken as 0 (PyTorch's convention)."
     steps.append(backward)
     steps.append(Step("Gradients: sums over the time steps",
-                      text="grad_U = sum_t delta_t x_t^T, grad_W = sum_t delta_t s_(t-1)^T, grad_b = sum_t delta_t, "
-                           "grad_V = sum_t dL/do_t s_t^T, grad_c = sum_t dL/do_t, grad_s0 = W^T delta_1.",
+                      text="$grad_U = sum_t delta_t x_t^T$, $grad_W = sum_t delta_t s_(t-1)^T$, "
+                           "$grad_b = sum_t delta_t$, $grad_V = sum_t dL/do_t s_t^T$, $grad_c = sum_t dL/do_t$, "
+                           "$grad_(s_0) = W^T delta_1$.",
                       result={f"grad_{k}": v for k, v in grads.items()} | {"grad_s_0": grad_s0}))
     answer = {"states": [s.tolist() for s in states[1:]], "outputs": [y.tolist() for y in ys], "loss": total,
               "deltas": [d.tolist() for d in deltas]} | {f"grad_{k}": v.tolist() for k, v in grads.items()} | {

@@ -9,12 +9,15 @@ Only the winner moves:
 and with `rounding` each coordinate of the winner's new weights is rounded to an integer (half_even: halves to
 the even integer; half_away: halves away from zero). Arithmetic is exact (inputs are read at their decimal
 value), so ties and half-way cases are detected exactly; each is reported in `warnings` and in the steps.
+Where the run met a convention the statement may leave open (a tie, a half-way rounding), a last step says which
+convention this solution takes and gives the final weights under the others (`alternatives` in the answer).
 """
 
 from __future__ import annotations
 
 import math
 from fractions import Fraction
+from itertools import product
 from typing import Any
 
 from . import params as P
@@ -86,6 +89,47 @@ def _winner(outputs: list[Fraction], tie_break: str) -> tuple[int, list[int]]:
     return (tied[0] if tie_break == "lowest" else tied[-1]), tied
 
 
+def _final_weights(p: dict[str, Any], tie_break: str, rounding: str | None) -> list[list[Fraction]] | None:
+    """The final weights of the same run under another tie break or rounding (None if it diverges)."""
+    weights = [list(w) for w in p["initial_weights"]]
+    for _ in range(p["epochs"]):
+        for x in p["points"]:
+            outputs = [sum((wi * xi for wi, xi in zip(w, x, strict=True)), Fraction(0)) for w in weights]
+            winner, _tied = _winner(outputs, tie_break)
+            factor = p["learning_rate"] if p["rule"] == "standard" else p["learning_rate"] * outputs[winner]
+            new = [wi + factor * (xi - wi) for wi, xi in zip(weights[winner], x, strict=True)]
+            if rounding:
+                new = [Fraction(_round(v, rounding)) for v in new]
+            if any(abs(v) > DIVERGED for v in new):
+                return None
+            weights[winner] = new
+    return weights
+
+
+def _conventions(p: dict[str, Any], weights: list[list[Fraction]], tie: bool, half: bool) -> tuple[Step, list]:
+    """The step that names the conventions taken and the final weights under the other ones."""
+    ties = ["lowest", "highest"] if tie else [p["tie_break"]]
+    roundings = ["half_even", "half_away"] if half else [p["rounding"]]
+    tie_words = {"lowest": "towards the lower index", "highest": "towards the higher index"}
+    round_words = {"half_even": "halves to the even integer", "half_away": "halves away from zero", None: "none"}
+    taken = [f"a tie is broken {tie_words[p['tie_break']]}"] * tie + \
+            [f"rounding takes {round_words[p['rounding']]}"] * half
+    rows, alternatives = [], []
+    for t, r in product(ties, roundings):
+        final = weights if (t, r) == (p["tie_break"], p["rounding"]) else _final_weights(p, t, r)
+        alternatives.append({"tie_break": t, "rounding": r,
+                             "final_weights": None if final is None else [[float(v) for v in w] for w in final]})
+        row = [tie_words[t]] * tie + [round_words[r]] * half
+        rows.append([*row, "diverges" if final is None else [list(w) for w in final],
+                     "taken" if final is weights else ""])
+    columns = ["tie broken"] * tie + ["rounding"] * half + ["final weights (rows $w_i$)", ""]
+    text = ("The run meets " + " and ".join(["a tie between the largest outputs"] * tie
+                                            + ["a half-way rounding"] * half)
+            + ", which the rule alone does not settle. This solution takes: " + "; ".join(taken)
+            + ". The final weights under each convention:")
+    return Step("Conventions", text=text, table=Table(columns, rows)), alternatives
+
+
 def _tie_text(tied: list[int], winner: int, tie_break: str) -> str:
     names = ", ".join(str(i + 1) for i in tied[:-1]) + f" and {tied[-1] + 1}"
     side = "lower" if tie_break == "lowest" else "higher"
@@ -99,13 +143,13 @@ def solve(params: dict[str, Any]) -> Solution:
     points, eta, rule, rounding, tie_break = p["points"], p["learning_rate"], p["rule"], p["rounding"], p["tie_break"]
     weights = [list(w) for w in p["initial_weights"]]
     k = len(weights)
-    update_text = "w <- w + eta (x - w)" if rule == "standard" else \
-        "w <- w + eta y (x - w), with y = w . x the winner's output"
+    update_text = "$w <- w + eta (x - w)$" if rule == "standard" else \
+        "$w <- w + eta y (x - w)$, with $y = w . x$ the winner's output"
     halves_text = "halves to the even integer" if rounding == "half_even" else "halves away from zero"
     intro = Step(
         "The rule",
         text=(f"{k} neurons, {len(points)} points presented in order for {p['epochs']} epoch(s). Each neuron outputs "
-              "y_i = w_i . x; the winner is the neuron with the largest output (ties broken towards the "
+              "$y_i = w_i . x$; the winner is the neuron with the largest output (ties broken towards the "
               f"{'lower' if tie_break == 'lowest' else 'higher'} index). Only the winner moves: {update_text}."
               + (f" After each update its weights are rounded to integers ({halves_text})." if rounding else "")),
         inputs={"eta": eta},
@@ -136,8 +180,8 @@ def solve(params: dict[str, Any]) -> Solution:
                 new = [Fraction(_round(v, rounding)) for v in moved]
                 halves = [j for j, v in enumerate(moved) if v.denominator == 2]
                 if halves:
-                    coords = ", ".join(f"{moved[j]} -> {new[j]}" for j in halves)
-                    message = f"{where}: half-way rounding of w_{winner + 1} ({coords}; {halves_text})"
+                    coords = ", ".join(f"${moved[j]} -> {new[j]}$" for j in halves)
+                    message = f"{where}: half-way rounding of $w_{winner + 1}$ ({coords}; {halves_text})"
                     warnings.append(SolverWarning(HALF_WAY_ROUNDING, message))
                     notes.append(message)
             if any(abs(v) > DIVERGED for v in new):
@@ -152,11 +196,11 @@ def solve(params: dict[str, Any]) -> Solution:
                 if rounding:
                     row.append(new)
                 rows.append([*row, [list(v) for v in weights]])
-        columns = ["it.", "point", "x", "outputs w_i . x", "winner", "eta" if rule == "standard" else "eta y",
-                   "w + eta y (x - w)" if rule != "standard" else "w + eta (x - w)"]
+        columns = ["it.", "point", "$x$", "outputs $w_i . x$", "winner", "$eta$" if rule == "standard" else "$eta y$",
+                   "$w + eta y (x - w)$" if rule != "standard" else "$w + eta (x - w)$"]
         if rounding:
             columns.append("rounded")
-        columns.append("weights after (rows w_i)")
+        columns.append("weights after (rows $w_i$)")
         step = Step(f"Epoch {epoch}", table=Table(columns, rows) if rows else None,
                     text=" ".join(note[0].upper() + note[1:] + "." for note in notes))
         if count > TABLE_ROWS and not rows:
@@ -176,7 +220,13 @@ def solve(params: dict[str, Any]) -> Solution:
         cluster_rows.append([Sym(f"x_{n + 1}"), outputs, winner + 1])
     steps.append(Step("Clusters under the final weights",
                       text="Each point belongs to the neuron that wins it with the final weights.",
-                      table=Table(["point", "outputs w_i . x", "neuron"], cluster_rows)))
+                      table=Table(["point", "outputs $w_i . x$", "neuron"], cluster_rows)))
+    tie = any(r["tie"] for r in records)
+    half = any(w.code == HALF_WAY_ROUNDING for w in warnings)
+    alternatives = None
+    if tie or half:
+        step, alternatives = _conventions(p, weights, tie, half)
+        steps.append(step)
     answer: dict[str, Any] = {
         "steps": [{**r, "outputs": [float(y) for y in r["outputs"]],
                    "weights": [[float(v) for v in w] for w in r["weights"]]} for r in records],
@@ -184,6 +234,8 @@ def solve(params: dict[str, Any]) -> Solution:
         "final_weights_exact": [[str(v) for v in w] for w in weights],
         "clusters": clusters,
     }
+    if alternatives is not None:
+        answer["alternatives"] = alternatives
     normalized = {**p, "points": p["points"], "initial_weights": p["initial_weights"]}
     return Solution("competitive", normalized, steps, answer, warnings, {"final_weights": weights},
-                    details={"steps": presented})
+                    details={"steps": presented}, one_based=("clusters",))

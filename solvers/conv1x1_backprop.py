@@ -21,6 +21,7 @@ from .activations import ACTIVATIONS as TABLE
 from .activations import choices
 from .conv2d import factor_text
 from .core import Solution, SolverWarning, Step, Sym, exact_field
+from .networks import Products
 from .numeric import as_float, exact_str, to_fractions
 from .registry import register
 
@@ -28,8 +29,8 @@ from .registry import register
 RELU_AT_ZERO = "relu_at_zero"
 
 ACTIVATIONS = choices("sigmoid", "tanh", "relu", "linear")
-DERIVATIVE = {"sigmoid": "g'(v) = g(v) (1 - g(v))", "tanh": "g'(v) = 1 - g(v)^2",
-              "relu": "g'(v) = 1 if v > 0, else 0 (0 at v = 0, as PyTorch takes it)", "linear": "g'(v) = 1"}
+DERIVATIVE = {"sigmoid": "$g'(v) = g(v) (1 - g(v))$", "tanh": "$g'(v) = 1 - g(v)^2$",
+              "relu": "$g'(v) = 1$ if $v > 0$, else 0 (0 at $v = 0$, as PyTorch takes it)", "linear": "$g'(v) = 1$"}
 
 
 @register("conv1x1_backprop", "Gradients of a single-layer CNN with 1x1 kernels and bias (mock final Q3)",
@@ -55,11 +56,12 @@ def solve(params: dict[str, Any]) -> Solution:
     zero = Fraction(0) if exact else 0.0
     warnings: list[str] = []
     steps = [Step("The layer and the chain rule",
-                  text=("Output channel c applies the 1 x 1 kernel w_c and the bias b_c at every pixel: "
-                        "f^c_ij = g(v^c_ij) with v^c_ij = w_c x_ij + b_c, and " + DERIVATIVE[activation] + ". "
-                        "Every pixel (i, j) of channel c depends on w_c and b_c, so their gradients sum over all "
-                        "pixels: dl/dw_c = sum_ij dl/df^c_ij g'(v^c_ij) x_ij and dl/db_c = sum_ij dl/df^c_ij "
-                        "g'(v^c_ij). Pixel x_ij feeds every channel, so dl/dx_ij = sum_c dl/df^c_ij g'(v^c_ij) w_c."),
+                  text=("Output channel $c$ applies the 1 x 1 kernel $w_c$ and the bias $b_c$ at every pixel: "
+                        "$f^c_ij = g(v^c_ij)$ with $v^c_ij = w_c x_ij + b_c$, and " + DERIVATIVE[activation] + ". "
+                        "Every pixel $(i, j)$ of channel $c$ depends on $w_c$ and $b_c$, so their gradients sum over "
+                        "all pixels: $dl/dw_c = sum_ij dl/df^c_ij g'(v^c_ij) x_ij$ and $dl/db_c = sum_ij dl/df^c_ij "
+                        "g'(v^c_ij)$. Pixel $x_ij$ feeds every channel, so "
+                        "$dl/dx_ij = sum_c dl/df^c_ij g'(v^c_ij) w_c$."),
                   inputs={"x": x, "w": w, "b": b})]
     grad_w, grad_b = [], []
     grad_x = [[zero] * W for _ in range(H)]
@@ -82,20 +84,20 @@ def solve(params: dict[str, Any]) -> Solution:
         grad_w.append(gw)
         grad_b.append(gb)
         pixels = [(i, j) for i in range(H) for j in range(W)]
-        sum_w = " + ".join(f"{factor_text(delta[i][j])}·{factor_text(x[i][j])}" for i, j in pixels)
-        sum_b = " + ".join(factor_text(delta[i][j]) for i, j in pixels)
+        sum_w = Products.of([[delta[i][j], x[i][j]] for i, j in pixels])
+        sum_b = Products.of([[delta[i][j]] for i, j in pixels])
         steps.append(Step(
             f"Channel {c + 1}: forward values and local gradients",
-            text=(f"Pre-activations v^{c + 1} = w_{c + 1} x + b_{c + 1}, outputs f^{c + 1} = g(v^{c + 1}), slopes "
-                  f"g'^{c + 1} = g'(v^{c + 1}), and pixel by pixel delta^{c + 1}_ij = dl/df^{c + 1}_ij · "
-                  f"g'(v^{c + 1}_ij)."),
+            text=(f"Pre-activations $v^{c + 1} = w_{c + 1} x + b_{c + 1}$, outputs $f^{c + 1} = g(v^{c + 1})$, "
+                  f"slopes $g'^{c + 1} = g'(v^{c + 1})$, and pixel by pixel $delta^{c + 1}_ij = dl/df^{c + 1}_ij "
+                  f"g'(v^{c + 1}_ij)$."),
             values={f"v^{c + 1}": v, f"f^{c + 1}": g, f"g'^{c + 1}": dg, f"dl/df^{c + 1}": up[c],
                     f"delta^{c + 1}": delta},
             math=[[Sym(f"dl/dw_{c + 1}"), sum_w, gw], [Sym(f"dl/db_{c + 1}"), sum_b, gb]],
         ))
     steps.append(Step("Gradient with respect to the image",
-                      text="Each pixel feeds every channel: dl/dx_ij = " + " + ".join(
-                          f"delta^{c + 1}_ij·{factor_text(w[c])}" for c in range(C)) + ".",
+                      text="Each pixel feeds every channel: $dl/dx_ij = " + " + ".join(
+                          f"delta^{c + 1}_ij*{factor_text(w[c])}" for c in range(C)).replace("+ -", "- ") + "$.",
                       result={"dl/dx": grad_x}))
     answer: dict[str, Any] = {"grad_w": as_float(grad_w), "grad_b": as_float(grad_b),
                               "grad_image": as_float(grad_x)}

@@ -114,8 +114,10 @@ def solve(params: dict[str, Any]) -> Solution:
     xp = [[[zero] * (W + 2 * pw_) for _ in range(ph)] + [[zero] * pw_ + list(row) + [zero] * pw_ for row in ch]
           + [[zero] * (W + 2 * pw_) for _ in range(ph)] for ch in x]
     warnings: list[str] = []
-    steps = [Step("Sizes", text="Cross-correlation as PyTorch computes it: output size = floor((size + 2 padding - "
-                                "kernel) / stride) + 1. L = sum(upstream * final output), so dL/d(final) = upstream.",
+    steps = [Step("Sizes", text="Cross-correlation as PyTorch computes it: the output size is "
+                                "$floor((n + 2 p - h) / s) + 1$ for an input size $n$, padding $p$, kernel size $h$ "
+                                "and stride $s$. The loss is $L = sum u * y$ over the final output $y$ with the "
+                                "upstream gradient $u$, so $dL/dy = u$.",
                   inputs={"C_in": C, "H": H, "W": W, "out": out, "h": h, "w": w},
                   math=[[Sym("H_out"), f"floor(({H} + 2·{ph} - {h}) / {sh}) + 1", out_h],
                         [Sym("W_out"), f"floor(({W} + 2·{pw_} - {w}) / {sw}) + 1", out_w]])]
@@ -136,7 +138,7 @@ def solve(params: dict[str, Any]) -> Solution:
                     rows.append([o, f"({i}, {j})", " + ".join(terms) + (f" + {factor_text(b[o])}" if b[o] else ""),
                                  v[o][i][j]])
     steps.append(Step("Forward: slide each kernel over the (padded) input",
-                      text="v[o, i, j] = b[o] + sum over c, m, n of xpad[c, i s + m, j s + n] k[o, c, m, n] (indices "
+                      text="$v[o, i, j] = b[o] + sum_(c,m,n) x_pad[c, i s + m, j s + n] k[o, c, m, n]$ (indices "
                            f"from 0). The first {len(rows)} entries are written out.",
                       inputs={"k": k, "b": b} | ({"x_pad": xp} if ph or pw_ else {"x": x}),
                       table=Table(["o", "(i, j)", "sum of products", "v"], rows), result={"v": v}))
@@ -150,8 +152,8 @@ def solve(params: dict[str, Any]) -> Solution:
         at_zero = [(o, i, j) for o in range(out) for i in range(out_h) for j in range(out_w) if v[o][i][j] == 0]
         if at_zero:
             warnings.append(SolverWarning(RELU_AT_ZERO,
-                                          f"v = 0 at {len(at_zero)} position(s) (first: channel {at_zero[0][0]}, "
-                                          f"row {at_zero[0][1]}, column {at_zero[0][2]}); relu'(0) is taken as 0, "
+                                          f"$v = 0$ at {len(at_zero)} position(s) (first: channel {at_zero[0][0]}, "
+                                          f"row {at_zero[0][1]}, column {at_zero[0][2]}); $ReLU'(0)$ is taken as 0, "
                                           "as PyTorch does"))
     answer: dict[str, Any] = {"output": v, "output_shape": [out, out_h, out_w], "activated": a}
     ga = _zeros((out, out_h, out_w), zero)
@@ -165,7 +167,7 @@ def solve(params: dict[str, Any]) -> Solution:
     gpre = [[[g * s for g, s in zip(grow, srow, strict=True)] for grow, srow in zip(gch, sch, strict=True)]
             for gch, sch in zip(ga, slope, strict=True)]
     steps.append(Step("Back through the activation",
-                      text=f"delta = dL/dv = dL/da * g'(v) elementwise, with {pw.DERIVATIVES[act]}.",
+                      text=f"$delta = dL/dv = dL/da * g'(v)$ elementwise, with {pw.DERIVATIVES[act]}.",
                       values={"g'(v)": slope}, result={"delta": gpre}))
     gk = _zeros((out, C, h, w), zero)
     gb = [sum((val for row in ch for val in row), zero) for ch in gpre]
@@ -187,16 +189,18 @@ def solve(params: dict[str, Any]) -> Solution:
                     if len(krows) < SHOWN:
                         krows.append([f"({o}, {c}, {m}, {n})", " + ".join(terms) or "0", total])
     steps.append(Step("Kernel and bias gradients (weight sharing)",
-                      text="The same kernel weight k[o, c, m, n] multiplies an input value at every output position "
-                           "(i, j), so its gradient adds them all: dL/dk[o, c, m, n] = sum over i, j of delta[o, i, j] "
-                           "xpad[c, i s + m, j s + n] (zero terms left out), and dL/db[o] = sum of delta[o].",
-                      table=Table(["(o, c, m, n)", "sum of delta·x", "dL/dk"], krows),
+                      text="The same kernel weight $k[o, c, m, n]$ multiplies an input value at every output "
+                           "position $(i, j)$, so its gradient adds them all: "
+                           "$dL/dk[o, c, m, n] = sum_(i,j) delta[o, i, j] x_pad[c, i s + m, j s + n]$ (zero terms "
+                           "left out), and $dL/db[o] = sum_(i,j) delta[o, i, j]$.",
+                      table=Table(["$(o, c, m, n)$", "sum of $delta * x$", "$dL/dk$"], krows),
                       result={"dL/dk": gk, "dL/db": gb}))
     gx = [[row[pw_:pw_ + W] for row in ch[ph:ph + H]] for ch in gxp]
     steps.append(Step("Input gradient",
-                      text="Each input value feeds every output position whose window covers it: dL/dxpad[c, i s + m, "
-                           "j s + n] collects delta[o, i, j] k[o, c, m, n] over o, i, j, m, n (a full correlation with "
-                           "the kernel); dL/dx is dL/dxpad without the padding.",
+                      text="Each input value feeds every output position whose window covers it: "
+                           "$dL/dx_pad[c, i s + m, j s + n]$ collects $delta[o, i, j] k[o, c, m, n]$ over "
+                           "$o, i, j, m, n$ (a full correlation with the kernel); $dL/dx$ is $dL/dx_pad$ without the "
+                           "padding.",
                       result={"dL/dx": gx}))
     answer.update(grad_activated=ga, grad_pre_activation=gpre, grad_kernel=gk, grad_bias=gb, grad_input=gx)
     exact_values = {}
@@ -263,14 +267,14 @@ def _pool(r: dict[str, Any], a: list, ga: list, steps: list[Step], warnings: lis
     overlap = sh < ph or sw < pw_
     text = ("Max pooling keeps each window's largest value; backward, the window's upstream gradient goes to that "
             "position only (the others get 0)." if is_max else
-            f"Average pooling keeps each window's mean; backward, each of its {ph * pw_} cells gets 1/{ph * pw_} of "
+            f"Average pooling keeps each window's mean; backward, each of its {ph * pw_} cells gets $1/{ph * pw_}$ of "
             "the window's upstream gradient.")
     if overlap:
         text += " The windows overlap, so a cell in several windows adds up their contributions."
     if ties:
         text += " A tie goes to the first maximum in row-major order (torch's choice)."
     step = Step(f"{'Max' if is_max else 'Average'} pooling and its backward pass", text=text,
-                table=Table(["o", "window", "values", "pooling", "upstream"], rows),
+                table=Table(["$o$", "window", "values", "pooling", "upstream"], rows),
                 result={"pooled": pooled, "dL/da": ga})
     steps.append(step)
     if is_max:

@@ -8,6 +8,8 @@ numbers, a string (plain prose), a bool or None. `to_json` turns each into JSON;
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -38,7 +40,9 @@ class Step:
     """One step of a solution.
 
     title: what is done, in a few plain words ("Assign each point to its nearest centre").
-    text: optional plain prose (no markup) that explains the step or states a decision ("tie: ...").
+    text: optional prose that explains the step or states a decision ("tie: ..."). Title, text, table headers
+    and string cells, captions and warnings hold no markup; their maths goes between `$`s in the notation of
+    solvers/CATALOG.md ("Steps: prose with maths"): "Only the winner moves: $w <- w + eta (x - w)$".
     inputs, values, result: named values (names are math symbols such as "w_1", "eta", "delta^(1)").
     math: chains of equal terms, each printed as `t0 = t1 = ...`; a term is a value or a `Sym`.
     """
@@ -59,6 +63,26 @@ class Sym:
     """A symbol name used as a term in an equation chain (printed as math, not evaluated)."""
 
     name: str
+
+
+def math_text(value: Any) -> str:
+    """A value as a math segment of the prose notation (solvers/CATALOG.md, "Steps: prose with maths"), to put
+    in a step's title or text: `math_text(sp.sqrt(1 - z) + 1)` -> "$sqrt(1 - z) + 1$",
+    `math_text(Fraction(1, 2))` -> "$1/2$"."""
+    return f"${notation(value)}$"
+
+
+def notation(value: Any) -> str:
+    """A value written in the prose notation, without the `$`s (sympy's `**` as `^`, `oo` as `inf`)."""
+    if isinstance(value, Sym):
+        return value.name
+    if isinstance(value, Fraction):
+        return str(value.numerator) if value.denominator == 1 else f"{value.numerator}/{value.denominator}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(notation(v) for v in value) + ")"
+    text = sp.sstr(value) if isinstance(value, sp.Basic) else str(value)
+    text = re.sub(r"\boo\b", "inf", text.replace("**", "^"))
+    return re.sub(r"\bAbs\(([^()]*)\)", r"|\1|", text)
 
 
 class SolverWarning(str):
@@ -94,7 +118,10 @@ class Solution:
 
     `details` holds more of the working as data, addressed like the answer but not among the catalog's answer
     fields (the JSON output leaves it out; the audit reads it): e.g. competitive's `steps[i].point` and
-    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`)."""
+    `steps[i].unrounded`, or backprop's forward pass (`pre_activations`, `activations`, `output`).
+
+    `one_based` names the answer fields that hold 0-based indices (lloyd's `final_assignments`, competitive's
+    `clusters`): JSON keeps them 0-based, the documents print them from 1 like the steps' prose."""
 
     kind: str
     params: dict[str, Any]
@@ -103,21 +130,24 @@ class Solution:
     warnings: list[str] = field(default_factory=list)  # SolverWarning: text and code
     exact: dict[str, Any] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    one_based: tuple[str, ...] = ()  # answer fields of 0-based indices that documents count from 1, as prose
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, prose: Callable[[str], str] = str) -> dict[str, Any]:
+        """JSON data; `prose` prints the steps' prose and the warnings (the documents pass the text printer
+        of the maths notation, `templates.mathprint.plain`, so that the JSON steps read as Unicode)."""
         return {
             "kind": self.kind,
             "params": to_json(self.params),
             "answer": to_json(self.answer),
-            "steps": [step_to_json(s) for s in self.steps],
-            "warnings": list(self.warnings),
+            "steps": [step_to_json(s, prose) for s in self.steps],
+            "warnings": [prose(w) for w in self.warnings],
         }
 
 
-def step_to_json(step: Step) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": step.title}
+def step_to_json(step: Step, prose: Callable[[str], str] = str) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": prose(step.title)}
     if step.text:
-        out["text"] = step.text
+        out["text"] = prose(step.text)
     for name in ("inputs", "values", "result"):
         value = getattr(step, name)
         if value:
@@ -125,11 +155,12 @@ def step_to_json(step: Step) -> dict[str, Any]:
     if step.math:
         out["math"] = [[to_json(t) for t in chain] for chain in step.math]
     if step.table is not None:
-        out["table"] = {"columns": list(step.table.columns), "rows": to_json(step.table.rows)}
+        rows = [[prose(v) if isinstance(v, str) else to_json(v) for v in row] for row in step.table.rows]
+        out["table"] = {"columns": [prose(c) for c in step.table.columns], "rows": rows}
     if step.figure is not None:
-        out["figure"] = {"kind": step.figure.kind, "caption": step.figure.caption}
+        out["figure"] = {"kind": step.figure.kind, "caption": prose(step.figure.caption)}
     if step.children:
-        out["children"] = [step_to_json(c) for c in step.children]
+        out["children"] = [step_to_json(c, prose) for c in step.children]
     return out
 
 

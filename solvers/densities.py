@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.calculus.util import continuous_domain
 
 from . import params as P
-from .core import Step, Sym
+from .core import Step, Sym, math_text, notation
 from .errors import ParamError
 
 X = sp.Symbol("x", real=True)
@@ -61,6 +61,11 @@ def support_text(low: sp.Expr, high: sp.Expr) -> str:
     left = "(" if low == -sp.oo else "["
     right = ")" if high == sp.oo else "]"
     return f"{left}{_num_text(low)}, {_num_text(high)}{right}"
+
+
+def support_math(low: sp.Expr, high: sp.Expr) -> str:
+    """A support as a math segment of the prose notation, "$[0, 1]$", "$[0, inf)$"."""
+    return f"${support_text(low, high).replace('oo', 'inf')}$"
 
 
 def _num_text(v: sp.Expr) -> str:
@@ -206,13 +211,13 @@ def invert(f: sp.Expr, var: sp.Symbol, y: sp.Symbol, low: sp.Expr, high: sp.Expr
         ok = _real_finite(values)
         if not ok.all():
             at = checks[np.argmin(ok)]
-            result.rejected.append((root, f"it is not a real number at {y} = {at:.4g}"))
+            result.rejected.append((root, f"it is not a real number at ${y} = {at:.4g}$"))
             continue
         outside = (values.real < lo - 1e-9) | (values.real > hi + 1e-9)
         if outside.any():
             i = int(np.argmax(outside))
-            result.rejected.append((root, f"at {y} = {checks[i]:.4g} it gives {var} = {values.real[i]:.4g}, "
-                                          f"outside the support {support_text(low, high)}"))
+            result.rejected.append((root, f"at ${y} = {checks[i]:.4g}$ it gives ${var} = {values.real[i]:.4g}$, "
+                                          f"outside the support {support_math(low, high)}"))
             continue
         back = evaluate(f, var, values.real)
         if not np.allclose(back.real, checks, rtol=1e-6, atol=1e-8):
@@ -221,7 +226,7 @@ def invert(f: sp.Expr, var: sp.Symbol, y: sp.Symbol, low: sp.Expr, high: sp.Expr
         if result.expr is None:
             result.expr = root
         else:
-            result.rejected.append((root, f"it coincides with the root {result.expr} already kept"))
+            result.rejected.append((root, f"it coincides with the root {math_text(result.expr)} already kept"))
     return result
 
 
@@ -316,14 +321,14 @@ def change_of_variables_step(source: Density, tr: Transform, fname: str, out_nam
     direction = "increasing" if tr.increasing else "decreasing"
     image_text = support_text(*tr.image)
     if tr.increasing:
-        cdf_text = "P(X <= x) = P(Z <= z), so differentiating gives p_X(x) = p_Z(z) dz/dx with dz/dx > 0."
+        cdf_text = "$P(X <= x) = P(Z <= z)$, so differentiating gives $p_X(x) = p_Z(z) dz/dx$ with $dz/dx > 0$."
     else:
-        cdf_text = ("P(X <= x) = P(Z >= z) = 1 - F_Z(z), so differentiating gives p_X(x) = -p_Z(z) dz/dx "
-                    "= p_Z(z) |dz/dx|: the minus sign makes the density positive. The ends of the interval "
-                    "swap: the low end of z maps to the high end of x.")
-    text = (f"{fname}(z) = {tr.f} is {direction} on {support_text(*source.support)} (its derivative is "
-            f"{tr.derivative}), so it is invertible and the {what} lie in {image_text}, the image of the "
-            f"support. With z = {fname}^-1(x): {cdf_text}")
+        cdf_text = ("$P(X <= x) = P(Z >= z) = 1 - F_Z(z)$, so differentiating gives $p_X(x) = -p_Z(z) dz/dx "
+                    "= p_Z(z) |dz/dx|$: the minus sign makes the density positive. The ends of the interval "
+                    "swap: the low end of $z$ maps to the high end of $x$.")
+    text = (f"${fname}(z) = {notation(tr.f)}$ is {direction} on {support_math(*source.support)} (its derivative "
+            f"is {math_text(tr.derivative)}), so it is invertible and the {what} lie in {support_math(*tr.image)}, the "
+            f"image of the support. With $z = {fname}^-1(x)$: {cdf_text}")
     dzdx = tr.inverse_derivative
     step = Step(f"Density of the {what} (change of variables)", text=text,
                 math=[[Sym("z"), tr.inverse.expr], [Sym("dz/dx"), dzdx],
@@ -331,6 +336,7 @@ def change_of_variables_step(source: Density, tr: Transform, fname: str, out_nam
                                                   sp.Abs(dzdx, evaluate=False), evaluate=False), tr.density)],
                 result={out_name: tr.density, "support": image_text})
     for root, why in tr.inverse.rejected:
-        step.children.append(Step(f"Reject the root z = {root}",
-                                  text=f"The other solution z = {root} of x = {fname}(z) is rejected: {why}."))
+        step.children.append(Step(f"Reject the root $z = {notation(root)}$",
+                                  text=f"The other solution $z = {notation(root)}$ of $x = {fname}(z)$ is rejected: "
+                                       f"{why}."))
     return step

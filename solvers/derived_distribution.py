@@ -60,8 +60,8 @@ def solve(params: dict[str, Any]) -> Solution:
     low, high = tr.image
     steps = [Step("The input density and the transform",
                   inputs={"p_Z": source.expr, "support_Z": dens.support_text(*source.support), "f": f},
-                  text="x = f(z). For a monotone f, the event f(Z) <= x is an event about Z alone, so the CDF of X "
-                       "follows from the CDF of Z.")]
+                  text="$x = f(z)$. For a monotone $f$, the event $f(Z) <= x$ is an event about $Z$ alone, so the "
+                       "CDF of $X$ follows from the CDF of $Z$.")]
     steps.append(dens.change_of_variables_step(source, tr, "f", "p_X", "values x = f(z)"))
     F_z = dens.cdf(source)
     t = sp.Symbol("t", real=True)  # the integration variable, for display
@@ -69,9 +69,9 @@ def solve(params: dict[str, Any]) -> Solution:
     check = sp.simplify(sp.diff(cdf_x, X) - tr.density)
     steps.append(Step(
         "Check by the CDF route",
-        text=("P(X <= x) = " + ("F_Z(f^-1(x))" if tr.increasing else "P(Z >= f^-1(x)) = 1 - F_Z(f^-1(x))")
-              + "; its derivative is the density found above, and the density integrates to 1 over "
-              + dens.support_text(low, high) + "."),
+        text=("$P(X <= x) = " + ("F_Z(f^-1(x))" if tr.increasing else "P(Z >= f^-1(x)) = 1 - F_Z(f^-1(x))")
+              + "$; its derivative is the density found above, and the density integrates to 1 over "
+              + dens.support_math(low, high) + "."),
         math=[[Sym("F_Z"), F_z], dens.chain(Sym("F_X"), sp.simplify(cdf_x)),
               [Sym("p_X"), sp.simplify(sp.diff(cdf_x, X))],
               [sp.Integral(tr.density.subs(X, t), (t, low, high)), sp.simplify(sp.integrate(tr.density, (X, low,
@@ -82,15 +82,16 @@ def solve(params: dict[str, Any]) -> Solution:
     if not tr.increasing:
         steps[-1].children.append(Step(
             "The sign and the support",
-            text=("f decreases, so d f^-1/dx < 0: without the absolute value the density would come out negative, "
-                  f"and the support is f(high end) to f(low end), here {dens.support_text(low, high)}.")))
+            text=("$f$ decreases, so $(f^-1)'(x) < 0$: without the absolute value the density would come out "
+                  "negative, and the support runs from $f$ at the high end to $f$ at the low end, here "
+                  f"{dens.support_math(low, high)}.")))
     derived = dens.Density(tr.density, X, low, high)
     zgrid = np.linspace(*_range(source), 301)
     xgrid = np.linspace(*_range(derived), 301)
     steps.append(Step("Picture: the input and derived densities", figure=Figure(
         "derived_distribution",
         {"z": zgrid.tolist(), "p_z": _curve(source, zgrid), "x": xgrid.tolist(), "p_x": _curve(derived, xgrid)},
-        "The density of Z and the derived density of X = f(Z).")))
+        "The density of $Z$ and the derived density of $X = f(Z)$.")))
     support, support_exact = dens.support_json(low, high)
     answer = {"density": str(tr.density), "support": support, "support_exact": support_exact}
     normalized = {"z_density": str(source.expr), "z_support": dens.support_json(*source.support)[1],

@@ -71,19 +71,20 @@ def solve(params: dict[str, Any]) -> Solution:
     zz = sp.Symbol("|z|^2")
     steps = [Step(
         "The general ELBO loss",
-        text=("For one input x, the loss is the negative evidence lower bound, an expectation over the encoder's "
-              "sample z ~ p_enc(z | x): -ELBO = E[-log(p_prior(z) p_dec(x | z) / p_enc(z | x))] "
-              "= E[-log p_prior(z)] + E[log p_enc(z | x)] + E[-log p_dec(x | z)]."),
+        text=("For one input $x$, the loss is the negative evidence lower bound, an expectation over the encoder's "
+              "sample $z ~ p_enc(z | x)$: $-ELBO = E[-log(p_prior(z) p_dec(x | z) / p_enc(z | x))] "
+              "= E[-log p_prior(z)] + E[log p_enc(z | x)] + E[-log p_dec(x | z)]$."),
         inputs={"x": x, "g": g, "A": A, "c": c, "Sigma": S},
         values={"d": d, "D": big_d},
     )]
     steps.append(Step(
         "The log of each density",
-        text=("Prior N(0, I_d), encoder N(g(x), I_d) (the network's output plus standard noise), decoder "
-              "N(f(z), Sigma) with f(z) = A z + c. Keep every normalizing constant: the 1/sqrt(det Sigma) of the "
-              "decoder matters, since Sigma is learned (dropping it, as the mock final's key does, would let "
-              "Sigma grow without bound to shrink the reconstruction term). Below, ell_prior = -log p_prior(z), "
-              "ell_enc = log p_enc(z | x), ell_dec = -log p_dec(x | z) and Q = (x - f(z))^T Sigma^-1 (x - f(z))."),
+        text=("Prior $N(0, I_d)$, encoder $N(g(x), I_d)$ (the network's output plus standard noise), decoder "
+              "$N(f(z), Sigma)$ with $f(z) = A z + c$. Keep every normalizing constant: the $1/sqrt(det Sigma)$ of "
+              "the decoder matters, since $Sigma$ is learned (dropping it, as the mock final's key does, would let "
+              "$Sigma$ grow without bound to shrink the reconstruction term). Below, $ell_prior = -log p_prior(z)$, "
+              "$ell_enc = log p_enc(z | x)$, $ell_dec = -log p_dec(x | z)$ and "
+              "$Q = (x - f(z))^T Sigma^-1 (x - f(z))$."),
         math=[[Sym("ell_prior"), d * sp.log(two_pi) / 2 + zz / 2],
               [Sym("ell_enc"), -d * sp.log(two_pi) / 2 - sp.Symbol("|z - g|^2") / 2],
               [Sym("ell_dec"), big_d * sp.log(two_pi) / 2 + sp.log(sp.Function("det")(sp.Symbol("Sigma"))) / 2
@@ -95,10 +96,9 @@ def solve(params: dict[str, Any]) -> Solution:
     latent = gg / 2
     steps.append(Step(
         "Expectations of the prior and encoder terms",
-        text=("E_prior = E[ell_prior] and E_enc = E[ell_enc]. Under the encoder z = g + N with N ~ N(0, I_d): "
-              "E|z|^2 = |g|^2 + d and E|z - g|^2 = d. The "
-              "d/2 log 2 pi and d/2 constants of the two terms cancel exactly, leaving |g|^2 / 2 (the key's "
-              "'constant' for this part is zero)."),
+        text=("$E_prior = E[ell_prior]$ and $E_enc = E[ell_enc]$. Under the encoder $z = g + n$ with "
+              "$n ~ N(0, I_d)$: $E|z|^2 = |g|^2 + d$ and $E|z - g|^2 = d$. The $d/2 log 2 pi$ and $d/2$ constants "
+              "of the two terms cancel exactly, leaving $|g|^2/2$ (the key's 'constant' for this part is zero)."),
         math=[[Sym("E_prior"), prior],
               [Sym("E_enc"), enc],
               [Sym("latent"), sp.Symbol("|g|^2") / 2, latent]],
@@ -111,8 +111,8 @@ def solve(params: dict[str, Any]) -> Solution:
     constant = big_d * sp.log(two_pi) / 2
     steps.append(Step(
         "Expectation of the decoder term (linear decoder)",
-        text=("x - f(z) = r - A N with r = x - A g - c, and E[N] = 0, E[N N^T] = I, so "
-              "E[Q] = E[(x - f(z))^T Sigma^-1 (x - f(z))] = r^T Sigma^-1 r + tr(A^T Sigma^-1 A) = q + t."),
+        text=("$x - f(z) = r - A n$ with $r = x - A g - c$, and $E[n] = 0$, $E[n n^T] = I$, so "
+              "$E[Q] = E[(x - f(z))^T Sigma^-1 (x - f(z))] = r^T Sigma^-1 r + tr(A^T Sigma^-1 A) = q + t$."),
         values={"r": r, "Sigma^-1": Sinv},
         math=[[Sym("q"), quad], [Sym("t"), trace],
               [Sym("reconstruction"), (quad + trace) / 2, float(reconstruction)],
@@ -121,7 +121,7 @@ def solve(params: dict[str, Any]) -> Solution:
     total = latent + reconstruction + log_det + constant
     steps.append(Step(
         "The negative ELBO",
-        text="The sum of the four terms is the negative ELBO L = -ELBO exactly (no constant dropped).",
+        text="The sum of the four terms is the negative ELBO, $L = -ELBO$, exactly (no constant dropped).",
         math=[[Sym("L"), sp.Symbol("latent") + sp.Symbol("reconstruction") + sp.Symbol("log_det")
                + sp.Symbol("constant"), total, float(total)]],
     ))

@@ -21,7 +21,7 @@ import sympy as sp
 
 from . import densities as dens
 from . import params as P
-from .core import Figure, Solution, SolverWarning, Step, Sym
+from .core import Figure, Solution, SolverWarning, Step, Sym, notation
 from .densities import X, Z
 from .errors import ParamError
 from .registry import register
@@ -106,12 +106,13 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
 
     steps.append(Step(
         "Real or generated: the label S and the posterior",
-        text=("Each sample the discriminator sees is real (S = 1, drawn from p_data) or generated (S = 0, "
-              "G(Z) with Z drawn from the noise), and the loss weighs both expectations equally, so "
-              "P(S = 1) = P(S = 0) = 1/2. Then E[-log D(X)] + E[-log(1 - D(G(Z)))] = "
-              "2 E[-S log D(X) - (1 - S) log(1 - D(X))], twice the cross-entropy between P(S | X) and D, "
-              "which is smallest when D(x) is the posterior P(S = 1 | X = x). By Bayes' rule "
-              "D(x) = P(S=1) p_data(x) / (P(S=0) p_g(x) + P(S=1) p_data(x)), where p_g is the density of G(Z)."),
+        text=("Each sample the discriminator sees is real ($S = 1$, drawn from $p_data$) or generated ($S = 0$, "
+              "$G(Z)$ with $Z$ drawn from the noise), and the loss weighs both expectations equally, so "
+              "$P(S = 1) = P(S = 0) = 1/2$. Then $E[-log D(X)] + E[-log(1 - D(G(Z)))] = "
+              "2 E[-S log D(X) - (1 - S) log(1 - D(X))]$, twice the cross-entropy between $P(S | X)$ and $D$, "
+              "which is smallest when $D(x)$ is the posterior $P(S = 1 | X = x)$. By Bayes' rule "
+              "$D(x) = P(S = 1) p_data(x) / (P(S = 0) p_g(x) + P(S = 1) p_data(x))$, where $p_g$ is the density of "
+              "$G(Z)$."),
         inputs={"p_data": data.expr, "support": dens.support_text(*data.support),
                 "G": generator, "p_Z": noise.expr, "support_Z": dens.support_text(*noise.support)},
         math=[[Sym("D^*"), _ratio(sp.Mul(HALF, P_DATA, evaluate=False),
@@ -124,7 +125,7 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
         raise ParamError("generator", f"sympy cannot invert x = {generator} on the noise support "
                                       f"{dens.support_text(*noise.support)}, so p_g has no closed form here")
     p_g = dens.Density(tr.density, X, *tr.image)
-    steps.append(dens.change_of_variables_step(noise, tr, "G", "p_g", "generator's samples x = G(z)"))
+    steps.append(dens.change_of_variables_step(noise, tr, "G", "p_g", "generator's samples $x = G(z)$"))
 
     same_support = p_g.support == data.support
     ratio = data.expr / (sp.expand(data.expr + p_g.expr) if (data.expr + p_g.expr).is_polynomial(X)
@@ -138,7 +139,7 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
     if same_support:
         discriminator = ratio
         generator_density = p_g.expr
-        d_step.text = (f"Both densities live on {dens.support_text(*data.support)}, so one formula holds on the "
+        d_step.text = (f"Both densities live on {dens.support_math(*data.support)}, so one formula holds on the "
                        "whole support.")
     else:
         generator_density = _on(p_g)
@@ -150,13 +151,13 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
         pieces.append((sp.Integer(0), p_g.indicator()))
         pieces.append((HALF, sp.true))
         discriminator = sp.Piecewise(*pieces)
-        d_step.text = (f"The supports differ: data on {dens.support_text(*data.support)}, generated samples on "
-                       f"{dens.support_text(*p_g.support)}. Where only real samples occur (p_g = 0 < p_data) the "
-                       "posterior is D = 1; where only generated samples occur (p_data = 0 < p_g) it is D = 0; "
-                       "outside both supports no sample ever occurs, any D is optimal, and we write D = 1/2.")
+        d_step.text = (f"The supports differ: data on {dens.support_math(*data.support)}, generated samples on "
+                       f"{dens.support_math(*p_g.support)}. Where only real samples occur ($p_g = 0 < p_data$) the "
+                       "posterior is $D = 1$; where only generated samples occur ($p_data = 0 < p_g$) it is $D = 0$; "
+                       "outside both supports no sample ever occurs, any $D$ is optimal, and we write $D = 1/2$.")
         d_step.result = {"D^*": discriminator}
         warnings.append(SolverWarning(DISCRIMINATOR_ARBITRARY, "outside both supports the optimal discriminator is "
-                                      "arbitrary (no sample occurs there); the answer sets D = 1/2 there"))
+                                      "arbitrary (no sample occurs there); the answer sets $D = 1/2$ there"))
     steps.append(d_step)
 
     value, value_step = _value_step(data, p_g, ratio, lo, hi, overlap, warnings)
@@ -169,7 +170,7 @@ def solve_discriminator(params: dict[str, Any]) -> Solution:
         {"x": grid.tolist(), "p_data": _curve(_on(data), X, grid), "p_g": _curve(_on(p_g), X, grid),
          "D": [v if _inside(g, data, p_g) else None for g, v in zip(grid, _curve(discriminator, X, grid),
                                                                     strict=True)]},
-        "Data density, generator density and the optimal discriminator D = p_data / (p_data + p_g).")))
+        "Data density, generator density and the optimal discriminator $D = p_data/(p_data + p_g)$.")))
 
     answer = {"generator_density": str(generator_density), "discriminator": str(discriminator),
               "value": None if value is None else float(value)}
@@ -190,12 +191,13 @@ def _value_step(data: dens.Density, p_g: dens.Density, ratio: sp.Expr, lo: sp.Ex
     Sympy integrates it in closed form when both densities are rational functions (log of a rational function
     times a rational function); other integrands (exponentials: polylogarithms) can keep sympy busy for
     minutes, so they get a numerical value and `value` null."""
-    text = ("At D*, -log D* = log((p_data + p_g)/p_data) and -log(1 - D*) = log((p_data + p_g)/p_g). Where only "
-            "one density is positive the matching term is log 1 = 0, so only the overlap of the supports counts. "
-            "Writing m = (p_data + p_g)/2 gives L = 2 log 2 - KL(p_data || m) - KL(p_g || m) = 2 log 2 - 2 JSD.")
+    text = ("At $D^*$, $-log D^* = log((p_data + p_g)/p_data)$ and $-log(1 - D^*) = log((p_data + p_g)/p_g)$. "
+            "Where only one density is positive the matching term is $log 1 = 0$, so only the overlap of the "
+            "supports counts. Writing $m = (p_data + p_g)/2$ gives "
+            "$L = 2 log 2 - KL(p_data || m) - KL(p_g || m) = 2 log 2 - 2 JSD$.")
     step = Step("The loss at the optimal discriminator", text=text)
     if not overlap:
-        step.text += " The supports do not overlap: L = 0, JSD = log 2 (the largest it can be)."
+        step.text += " The supports do not overlap: $L = 0$, $JSD = log 2$ (the largest it can be)."
         step.math = [[Sym("L^*"), 0], [Sym("JSD"), sp.log(2)]]
         return sp.Integer(0), step
     s = data.expr + p_g.expr
@@ -248,49 +250,51 @@ def solve_generator(params: dict[str, Any]) -> Solution:
     t = sp.Symbol("t", real=True)  # the integration variable, for display
     steps = [Step(
         "The data's CDF",
-        text=(f"F(x) = P(X <= x) is the integral of the density from the low end of the support "
-              f"{dens.support_text(*data.support)} (F = 0 below it, F = 1 above it)."),
+        text=(f"$F(x) = P(X <= x)$ is the integral of the density from the low end of the support "
+              f"{dens.support_math(*data.support)} ($F = 0$ below it, $F = 1$ above it)."),
         inputs={"p_data": data.expr},
         math=[dens.chain(Sym("F"), sp.Integral(data.expr.subs(X, t), (t, data.low, X)), F)],
     )]
     steps.append(Step(
         "What the generator must do",
-        text=("Choose G increasing, hence invertible. G(Z) has the data's distribution when "
-              "P(G(Z) <= x) = P(X <= x) = F(x) for every x. "
-              + ("For uniform noise P(Z <= z) = z, so P(G(Z) <= x) = P(Z <= G^-1(x)) = G^-1(x): G^-1 = F, "
-                 "i.e. G(z) = F^-1(z), found by solving F(x) = z for x."
+        text=("Choose $G$ increasing, hence invertible. $G(Z)$ has the data's distribution when "
+              "$P(G(Z) <= x) = P(X <= x) = F(x)$ for every $x$. "
+              + ("For uniform noise $P(Z <= z) = z$, so $P(G(Z) <= x) = P(Z <= G^-1(x)) = G^-1(x)$: $G^-1 = F$, "
+                 "i.e. $G(z) = F^-1(z)$, found by solving $F(x) = z$ for $x$."
                  if noise == "uniform" else
-                 "For standard normal noise, Phi(Z) is uniform on [0, 1] (Phi the normal CDF), so "
-                 "G(z) = F^-1(Phi(z)): solve F(x) = u for x, then put u = Phi(z).")),
+                 "For standard normal noise, $Phi(Z)$ is uniform on $[0, 1]$ ($Phi$ the normal CDF), so "
+                 "$G(z) = F^-1(Phi(z))$: solve $F(x) = u$ for $x$, then put $u = Phi(z)$.")),
     ))
     u = Z if noise == "uniform" else dens.U
     inv = dens.invert(F, X, u, data.low, data.high, sp.Integer(0), sp.Integer(1))
-    solve_step = Step(f"Solve F(x) = {u} for x", math=[[F, u]])
+    solve_step = Step(f"Solve $F(x) = {u}$ for $x$", math=[[F, u]])
     for root, why in inv.rejected:
-        solve_step.children.append(Step(f"Reject x = {root}",
-                                        text=f"The root x = {root} is rejected: {why}; G must map the noise into "
-                                             f"the data's support {dens.support_text(*data.support)}."))
+        solve_step.children.append(Step(f"Reject the root $x = {notation(root)}$",
+                                        text=f"The root $x = {notation(root)}$ is rejected: {why}; $G$ must map the "
+                                             f"noise into the data's support {dens.support_math(*data.support)}."))
     generator = None
     if inv.expr is None:
         warnings.append(SolverWarning(NO_CLOSED_FORM_INVERSE, "sympy finds no closed-form inverse of the CDF; "
-                                                              "generator is null (G = F^-1 numerically)"))
-        solve_step.text = "Sympy finds no closed form for the inverse of F; G = F^-1 has to be computed numerically."
+                                                              "generator is null ($G = F^-1$ numerically)"))
+        solve_step.text = ("Sympy finds no closed form for the inverse of $F$; $G = F^-1$ has to be computed "
+                           "numerically.")
     else:
-        solve_step.text = ("The root kept maps (0, 1) into the support and increases with "
-                           f"{u}, as G must." + (" It is the only root." if not inv.rejected else ""))
+        solve_step.text = ("The root kept maps $(0, 1)$ into the support and increases with "
+                           f"${u}$, as $G$ must." + (" It is the only root." if not inv.rejected else ""))
         solve_step.result = {"x": inv.expr}
         if noise == "uniform":
             generator = inv.expr
         else:
             phi = (1 + sp.erf(Z / sp.sqrt(2))) / 2
             generator = _tidy(inv.expr.subs(dens.U, phi))
-            solve_step.children.append(Step("Substitute u = Phi(z)", math=[[Sym("Phi"), phi],
+            solve_step.children.append(Step("Substitute $u = Phi(z)$", math=[[Sym("Phi"), phi],
                                                                            [Sym("G"), generator]]))
     steps.append(solve_step)
     if generator is not None:
         check = sp.simplify(F.subs(X, generator if noise == "uniform" else inv.expr))
-        steps.append(Step("Check", text="F(G^-1) undoes the inverse: F(x) evaluated at the root gives back "
-                                        f"{u}.", math=[[Sym("F(G)"), check]]))
+        steps.append(Step(f"Check: $F(G({u})) = {u}$", text="$F$ evaluated at the root kept gives back "
+                                                             f"${u}$: $G$ is the inverse of $F$.",
+                          math=[[Sym(f"F(G({u}))"), check]]))
         steps.append(Step("The optimal generator", result={"G": generator}))
     x0, x1 = _plot_range(data.support, densities=[data])
     grid = np.linspace(x0, x1, 401)
@@ -299,7 +303,7 @@ def solve_generator(params: dict[str, Any]) -> Solution:
     steps.append(Step("Picture: the data density and its CDF", figure=Figure(
         "gan_generator", {"x": grid.tolist(), "p_data": _curve(_on(data), X, grid),
                           "cdf": _curve(full_cdf, X, grid)},
-        "The data density and its CDF F; the generator is G = F^-1 applied to uniform noise.")))
+        "The data density and its CDF $F$; the generator is $G = F^-1$ applied to uniform noise.")))
     answer = {"cdf": str(F), "generator": None if generator is None else str(generator)}
     normalized = {"data_density": str(data.expr), "support": dens.support_json(*data.support)[1], "noise": noise}
     exact = {"cdf": F} if generator is None else {"cdf": F, "generator": generator}

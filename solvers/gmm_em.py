@@ -98,18 +98,20 @@ def solve(params: dict[str, Any]) -> Solution:
     history = [(weights, means, covs)]
     records = []
     steps = [Step("The mixture and the EM updates",
-                  text="p(x) = sum_k w_k N(x; mu_k, S_k). E-step: r_ik = w_k N(x_i; mu_k, S_k) / sum_j w_j N(x_i; "
-                       "mu_j, S_j). M-step: N_k = sum_i r_ik, w_k = N_k / n, mu_k = sum_i r_ik x_i / N_k, S_k = "
-                       "sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / N_k with the new mu_k. Points and components count "
-                       "from 0.",
+                  text="$p(x) = sum_k w_k N(x; mu_k, S_k)$. E-step: "
+                       "$r_ik = w_k N(x_i; mu_k, S_k) / sum_j w_j N(x_i; mu_j, S_j)$. M-step: $N_k = sum_i r_ik$, "
+                       "$w_k = N_k / n$, $mu_k = sum_i r_ik x_i / N_k$, "
+                       "$S_k = sum_i r_ik (x_i - mu_k)(x_i - mu_k)^T / N_k$ with the new $mu_k$. Points and "
+                       "components count from 0.",
                   inputs={"w": weights, "mu": means, "S": covs})]
     for t in range(1, r["iterations"] + 1):
         resp, loglik, weighted = _e_step(X, weights, means, covs)
         Nk = resp.sum(axis=0)
         if (Nk <= SINGULAR * n).any():
             k = int(np.argmin(Nk))
-            raise ParamError("iterations", f"iteration {t}: component {k} takes no responsibility (N_{k} = "
-                                           f"{Nk[k]:.3g}), so its mean is undefined; start it nearer the data")
+            raise ParamError("iterations", f"iteration {t}: component {k} takes no responsibility "
+                                           f"(N_{k} = {Nk[k]:.3g}), so its mean is undefined; start it nearer the "
+                                           "data")
         weights = Nk / n
         means = (resp.T @ X) / Nk[:, None]
         covs = np.stack([((resp[:, k, None] * (X - means[k])).T @ (X - means[k])) / Nk[k] for k in range(len(Nk))])
@@ -127,7 +129,7 @@ def solve(params: dict[str, Any]) -> Solution:
     final_loglik = _e_step(X, weights, means, covs)[1]
     rows = [[t, rec["log_likelihood"]] for t, rec in enumerate(records, start=1)] + [["final", final_loglik]]
     summary = Step("Log-likelihood along the iterations",
-                   text="EM never decreases the log-likelihood. Row t is at the parameters before iteration t; "
+                   text="EM never decreases the log-likelihood. Row $t$ is at the parameters before iteration $t$; "
                         "the last row at the final parameters.",
                    table=Table(["iteration", "log-likelihood"], rows),
                    result={"w": weights, "mu": means, "S": covs})
@@ -140,7 +142,7 @@ def solve(params: dict[str, Any]) -> Solution:
             "gmm_ellipses", {"points": X.tolist(), "history": [[w.tolist(), m.tolist(), S.tolist()]
                                                                for w, m, S in history],
                              "responsibilities": records[-1]["responsibilities"].tolist()},
-            "The points (coloured by their last responsibilities) and each component's 2-sigma ellipse, from the "
+            "The points (coloured by their last responsibilities) and each component's $2 sigma$ ellipse, from the "
             "initial parameters (dashed) to the final ones (solid).")))
     answer = {
         "iterations": [{"responsibilities": rec["responsibilities"].tolist(), "weights": rec["weights"].tolist(),
@@ -157,14 +159,14 @@ def solve(params: dict[str, Any]) -> Solution:
 def _iteration_steps(t: int, X: np.ndarray, rec: dict[str, Any]) -> list[Step]:
     K = len(rec["N"])
     rows = [[i, X[i], *rec["weighted"][i], *rec["responsibilities"][i]] for i in range(len(X))]
-    columns = ["point", "x"] + [f"w_{k} N_{k}" for k in range(K)] + [f"r_i{k}" for k in range(K)]
+    columns = ["point", "$x$"] + [f"$w_{k} N_{k}$" for k in range(K)] + [f"$r_(i,{k})$" for k in range(K)]
     e_step = Step(f"Iteration {t}: E-step",
-                  text="For each point, the weighted densities w_k N(x_i; mu_k, S_k) of the parameters before this "
-                       "iteration, and the responsibilities r_ik (each weighted density over their sum).",
+                  text="For each point, the weighted densities $w_k N(x_i; mu_k, S_k)$ of the parameters before "
+                       "this iteration, and the responsibilities $r_ik$ (each weighted density over their sum).",
                   table=Table(columns, rows),
-                  math=[[Sym(f"L^({t})"), "sum over i of log sum over k of w_k N(x_i; mu_k, S_k)",
+                  math=[[Sym(f"L^({t})"), "sum_i log sum_k w_k N(x_i; mu_k, S_k)",
                          rec["log_likelihood"]]])
-    e_step.text += f" L^({t}) is the log-likelihood at those parameters."
+    e_step.text += f" $L^({t})$ is the log-likelihood at those parameters."
     m_step = Step(f"Iteration {t}: M-step",
                   text="The responsibilities act as soft counts: each component refits its weight, mean and "
                        "covariance to the points it is responsible for.",

@@ -7,6 +7,8 @@ For a quadratic R(w) = 1/2 w^T H w + c^T w + const the gradient is linear, grad 
 w^(t+1) - w* = (I - eta H)(w^(t) - w*): descent converges from every start iff every eigenvalue lambda of H
 satisfies 0 < eta lambda < 2 (or lambda = 0 with c in the range of H), i.e. eta < 2 / lambda_max.
 An iterate that overflows (|w| > `DIVERGED`) stops the run: the rest are null and a warning says so.
+The figure (quadratics) plots the distance to w* for the learning rates `compare_rates` (HW5 Q1 asks for
+0.02, 0.05 and 0.1), by default for the given rate and rates around the critical one.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ ABOVE_CRITICAL_RATE = "above_critical_rate"
 NO_UNIQUE_STATIONARY_POINT = "no_unique_stationary_point"
 
 EXACT_DIGITS = 80  # exact fractions longer than this (numerator or denominator) switch to floats
-DIVERGED = 1e100
+DIVERGED_EXPONENT = 100
+DIVERGED = 10.0**DIVERGED_EXPONENT
 MAX_ITERATIONS = 10_000
 WRITTEN_OUT = 3  # iterations written out one by one; the rest go to a table
 TABLE_HEAD, TABLE_TAIL = 10, 5
@@ -42,7 +45,7 @@ HW5_Q1 = {"objective": "13*w1^2 - 10*w1*w2 + 4*w1 + 2*w2^2 - 2*w2 + 1", "variabl
 def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rational], sp.Rational, int, bool]:
     """The objective, its variables, the start, the learning rate, the iteration count, and whether the start
     is a bare number (then points are reported as numbers; a list start gives lists, one entry per variable)."""
-    P.no_unknown(params, ["objective", "variables", "start", "learning_rate", "iterations"])
+    P.no_unknown(params, ["objective", "variables", "start", "learning_rate", "iterations", "compare_rates"])
     raw = P.get(params, "variables")
     names = [raw] if isinstance(raw, str) else raw
     if not isinstance(names, list) or not names:
@@ -86,6 +89,16 @@ def _rational(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(exact)
 
 
+def _compare_rates(params: dict[str, Any]) -> list[float] | None:
+    """The learning rates the figure compares, or None for the default choice around the critical rate."""
+    raw = params.get("compare_rates")
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not 1 <= len(raw) <= 8:
+        raise P.ParamError("compare_rates", f"expected a list of 1 to 8 learning rates, got {raw!r}")
+    return sorted({float(P.rational(r, f"compare_rates[{i}]", positive=True)) for i, r in enumerate(raw)})
+
+
 def _short(r: sp.Rational) -> bool:
     return len(str(abs(r.p))) <= EXACT_DIGITS and len(str(r.q)) <= EXACT_DIGITS
 
@@ -120,12 +133,12 @@ def _float_run(grad_float, start: np.ndarray, eta: float, iterations: int):
             try:
                 g = np.asarray(grad_float(*w), dtype=float).reshape(-1)
             except (ZeroDivisionError, OverflowError, ValueError, TypeError):
-                return points, grads, f"the gradient cannot be evaluated at w^({t})"
+                return points, grads, f"the gradient cannot be evaluated at $w^({t})$"
             if not np.all(np.isfinite(g)):
-                return points, grads, f"the gradient at w^({t}) is not a finite number"
+                return points, grads, f"the gradient at $w^({t})$ is not a finite number"
             w = w - eta * g
         if not np.all(np.isfinite(w)) or np.max(np.abs(w)) > DIVERGED:
-            return points, grads, f"the iterates diverge: |w^({t + 1})| exceeds {DIVERGED:.0e}"
+            return points, grads, f"the iterates diverge: $|w^({t + 1})| > 10^{DIVERGED_EXPONENT}$"
         grads.append(g)
         points.append(w.copy())
     return points, grads, None
@@ -195,13 +208,14 @@ def _show(point: list[Any], scalar: bool) -> Any:
                                 "iterations": 3}})
 def solve(params: dict[str, Any]) -> Solution:
     objective, symbols, start, eta, iterations, scalar = _read(params)
+    compare = _compare_rates(params)
     warnings: list[str] = []
     polynomial = objective.is_polynomial(*symbols)  # its derivatives are polynomials: expand is their simplest form
     gradient = [sp.expand(sp.diff(objective, s)) if polynomial else sp.simplify(sp.diff(objective, s))
                 for s in symbols]
     R = sp.Lambda(tuple(symbols), objective)
     steps = [Step("Compute the gradient",
-                  text="Differentiate R with respect to each variable.",
+                  text="Differentiate $R$ with respect to each variable.",
                   math=[[Sym("R"), objective],
                         *[[sp.Derivative(sp.Symbol("R"), s, evaluate=False), g] for s, g in zip(
                             symbols, gradient, strict=True)]])]
@@ -264,11 +278,13 @@ def solve(params: dict[str, Any]) -> Solution:
             warnings.append(SolverWarning(NO_UNIQUE_STATIONARY_POINT, "the quadratic has no unique stationary "
                                                                       "point, so distance_to_optimum is null"))
     steps.append(_figure_step(q, symbols, gradient, np.array([float(v) for v in start]), float(eta), iterations,
-                              optimum, points, grads))
+                              optimum, points, grads, compare))
 
     normalized = {"objective": str(objective), "variables": [str(s) for s in symbols],
                   "start": _show([str(v) if not v.is_Integer else int(v) for v in start], scalar),
                   "learning_rate": str(eta) if not eta.is_Integer else int(eta), "iterations": iterations}
+    if compare is not None:
+        normalized["compare_rates"] = compare
     return Solution("gradient_descent", normalized, steps, answer, warnings, exact)
 
 
@@ -279,52 +295,53 @@ def _num(v: sp.Expr) -> Any:
 def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Rational, warnings: list[str]):
     H, eigen = q["H"], q["eigen"]
     hess = Step("Hessian and its eigenvalues",
-                text="R is quadratic, so its Hessian H is constant and the gradient is linear: grad R(w) = H w + c. "
-                     "The error e = w - w* then evolves as e^(t+1) = (I - eta H) e^(t): along the eigenvector of "
-                     "eigenvalue lambda it is multiplied by (1 - eta lambda) at every step.",
+                text="$R$ is quadratic, so its Hessian $H$ is constant and the gradient is linear: "
+                     "$grad R(w) = H w + c$. The error then evolves as $w^(t+1) - w^* = (I - eta H) (w^(t) - w^*)$: "
+                     "along the eigenvector of "
+                     "eigenvalue $lambda$ it is multiplied by $(1 - eta lambda)$ at every step.",
                 math=[[Sym("H"), H], [Sym("c"), q["c"]]],
                 result={f"lambda_{i + 1}": v for i, v in enumerate(eigen)})
     critical = q["critical"]
     if critical is None:
         hess.children.append(Step("No learning rate converges",
-                                  text="The largest eigenvalue is not positive, so R is not bounded below "
+                                  text="The largest eigenvalue is not positive, so $R$ is not bounded below "
                                        "in some direction and gradient descent cannot converge."))
     else:
         conv = _converges(q, eta)
         below = bool(_sign(eta * eigen[-1] - 2, "is_negative"))
         if conv:
-            decision = "eta < eta_crit: every factor |1 - eta lambda| is below 1, so gradient descent converges."
+            decision = "$eta < eta_crit$: every factor $|1 - eta lambda|$ is below 1, so gradient descent converges."
         elif not below:
-            decision = ("eta >= eta_crit: the factor |1 - eta lambda_max| along the top eigenvector is at "
+            decision = ("$eta >= eta_crit$: the factor $|1 - eta lambda_max|$ along the top eigenvector is at "
                         "least 1, so the error grows (or oscillates) and gradient descent does not converge.")
         else:
             decision = "Some eigenvalue is not positive, so gradient descent does not converge from every start."
         hess.children.append(Step(
             "Critical learning rate",
-            text="Convergence from every start needs rho_i = |1 - eta lambda_i| < 1 for every eigenvalue, i.e. "
-                 "0 < eta < 2 / lambda_max; the error then shrinks by the largest rho_i per step. " + decision,
+            text="Convergence from every start needs $rho_i = |1 - eta lambda_i| < 1$ for every eigenvalue, i.e. "
+                 "$0 < eta < 2/lambda_max$; the error then shrinks by the largest $rho_i$ per step. " + decision,
             math=[[Sym("eta_crit"), sp.Mul(2, sp.Pow(sp.Symbol("lambda_max"), -1)), critical, float(critical)],
                   *[[Sym(f"rho_{i + 1}"), sp.Abs(1 - eta * lam), float(abs(1 - eta * lam))]
                     for i, lam in enumerate(eigen)]],
             values={"eta": eta}))
         if not conv:
             warnings.append(SolverWarning(ABOVE_CRITICAL_RATE, f"learning rate {float(eta):g} is at or above the "
-                                          f"critical rate 2/lambda_max = {float(critical):.6g} (or R has no "
+                                          f"critical rate $2/lambda_max = {float(critical):.6g}$ (or $R$ has no "
                                           "minimum): gradient descent does not converge"))
     steps = [hess]
     points = q["points"]
-    stat = Step("Stationary point", text="Set the gradient to zero: H w + c = 0.")
+    stat = Step("Stationary point", text="Set the gradient to zero: $H w + c = 0$.")
     if q["unique"]:
         w_star = points[0]
         kind = ("H is positive definite, so it is the unique minimum." if float(eigen[0]) > 0 else
                 "H is not positive definite, so it is a saddle point or a maximum, not a minimum.")
-        stat.text += " H is invertible, so there is exactly one solution. " + kind
+        stat.text += " $H$ is invertible, so there is exactly one solution. " + kind
         stat.math = [[Sym("w^*"), sp.ImmutableMatrix(w_star) if len(w_star) > 1 else w_star[0]]]
     elif points:
-        stat.text += " H is singular: the stationary points form a line or plane (free variables remain)."
+        stat.text += " $H$ is singular: the stationary points form a line or plane (free variables remain)."
         stat.math = [[Sym("w^*"), sp.ImmutableMatrix(points[0])]]
     else:
-        stat.text += " H is singular and c is not in its range: there is no stationary point."
+        stat.text += " $H$ is singular and $c$ is not in its range: there is no stationary point."
     steps.append(stat)
     return steps
 
@@ -333,8 +350,8 @@ def _iterate_steps(exact_points, points, grads, eta, scalar: bool) -> Step:
     shown = exact_points if exact_points is not None else points
     count = min(WRITTEN_OUT, len(shown) - 1, len(grads))
     step = Step("The first iterations",
-                text="Each iteration moves against the gradient: w^(t+1) = w^(t) - eta g^(t), "
-                     "with g^(t) = grad R(w^(t)).",
+                text="Each iteration moves against the gradient: $w^(t+1) = w^(t) - eta g^(t)$, "
+                     "with $g^(t) = grad R(w^(t))$.",
                 inputs={"eta": eta, "w^(0)": _show(shown[0], scalar)})
     for t in range(count):
         g = grads[t] if exact_points is None else _exact_grad(exact_points, t, eta)
@@ -382,7 +399,7 @@ def _table_step(points, R, optimum, iterations, scalar: bool) -> Step:
     if len(rows_idx) > TABLE_HEAD + TABLE_TAIL + 1:
         rows_idx = rows_idx[:TABLE_HEAD] + rows_idx[-TABLE_TAIL:]
         elided = True
-    columns = ["t", "w^(t)", "R(w^(t))"] + (["distance to w*"] if optimum is not None else [])
+    columns = ["$t$", "$w^(t)$", "$R(w^(t))$"] + (["distance to $w^*$"] if optimum is not None else [])
     rows = []
     for i in rows_idx:
         if elided and i == len(points) - TABLE_TAIL:
@@ -402,17 +419,20 @@ def _table_step(points, R, optimum, iterations, scalar: bool) -> Step:
     return Step("All iterates", text=text, table=Table(columns, rows))
 
 
-def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, grads) -> Step:
+def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, grads, compare=None) -> Step:
     if q is not None and optimum is not None and q["critical"] is not None and float(q["eigen"][0]) > 0:
         critical = float(q["critical"])
-        rates = [eta]
-        for f in (0.5, 0.9, 1.1):
-            r = float(f"{f * critical:.2g}")
-            if all(abs(r - other) > 0.05 * other for other in rates):
-                rates.append(r)
+        if compare is None:
+            rates = [eta]
+            for f in (0.5, 0.9, 1.1):
+                r = float(f"{f * critical:.2g}")
+                if all(abs(r - other) > 0.05 * other for other in rates):
+                    rates.append(r)
+        else:
+            rates = list(compare)
         H = np.asarray(q["H"].tolist(), dtype=float)
         c = np.asarray(q["c"].tolist(), dtype=float).reshape(-1)
-        series = []
+        series, cut = [], []
         for r in sorted(rates):
             w, ys = start.copy(), [float(np.linalg.norm(start - optimum))]
             limit = 1e4 * max(1.0, ys[0])
@@ -420,19 +440,30 @@ def _figure_step(q, symbols, gradient, start, eta, iterations, optimum, points, 
                 w = w - r * (H @ w + c)
                 ys.append(float(np.linalg.norm(w - optimum)))
                 if ys[-1] > limit:
+                    cut.append(f"$eta = {r:g}$ after iteration {len(ys) - 1}")
                     break
-            series.append({"label": f"eta = {r:g}" + (" (given)" if r == eta else ""),
-                           "y": ys, "diverges": r >= critical, "given": r == eta})
-        data = {"series": series, "xlabel": "iteration t", "ylabel": "distance ||w^(t) - w*||", "log": True,
-                "title": f"Distance to the optimum (critical rate 2/lambda_max = {critical:.4g})"}
-        caption = ("Distance to the optimum against the iteration, for the given learning rate and rates around "
-                   f"the critical rate {critical:.4g} (log scale; rates above it diverge).")
+            given = r == eta and compare is None
+            series.append({"label": f"$eta = {r:g}$" + (" (given)" if given else "") + (" (diverges)" if r >= critical
+                                                                                       else ""),
+                           "y": ys, "diverges": r >= critical, "given": given})
+        data = {"series": series, "xlabel": "iteration t", "ylabel": "distance $||w^(t) - w^*||$", "log": True,
+                "title": f"Distance to the optimum (critical rate $2/lambda_max = {critical:.4g}$)"}
+        if compare is None:
+            caption = ("Distance to the optimum against the iteration, for the given learning rate and rates around "
+                       f"the critical rate {critical:.4g} (log scale; rates above it diverge).")
+        else:
+            caption = ("Distance to the optimum against the iteration for $eta = "
+                       + ", ".join(f"{r:g}" for r in rates) + f"$ (log scale); the critical rate is {critical:.4g}, "
+                       "rates above it diverge.")
+        if cut:
+            caption += (" A diverging curve is cut where the distance passes $10^4$ times its start: "
+                        + ", ".join(cut) + ".")
         return Step("Distance to the optimum for several learning rates", figure=Figure("curves", data, caption),
                     text="Below the critical rate the distance falls geometrically, by the factor "
-                         "max |1 - eta lambda| per step; above it, it grows.")
+                         "$max |1 - eta lambda|$ per step; above it, it grows.")
     norms = [float(np.linalg.norm(g)) for g in grads]
-    data = {"series": [{"label": f"eta = {eta:g}", "y": norms, "diverges": False, "given": True}],
-            "xlabel": "iteration t", "ylabel": "gradient norm ||grad R(w^(t))||", "log": True,
+    data = {"series": [{"label": f"$eta = {eta:g}$", "y": norms, "diverges": False, "given": True}],
+            "xlabel": "iteration t", "ylabel": "gradient norm $||nabla R(w^(t))||$", "log": True,
             "title": "Gradient norm along the iterations"}
     return Step("Gradient norm along the iterations",
                 figure=Figure("curves", data, "The norm of the gradient at each iterate (log scale)."))

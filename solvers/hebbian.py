@@ -111,27 +111,28 @@ def solve(params: dict[str, Any]) -> Solution:
     if not exact:
         records = [(e, i, float(v), float(y), [float(c) for c in w]) for e, i, v, y, w in records]
     if alpha_f is not None and alpha_f >= 1:
-        warnings.append(SolverWarning(NOT_DAMPED, f"alpha = {alpha_f:g} >= 1 does not damp the weights "
-                                                  "(alpha = 1 is plain Hebb)"))
+        warnings.append(SolverWarning(NOT_DAMPED, f"$alpha = {alpha_f:g} >= 1$ does not damp the weights "
+                                                  "($alpha = 1$ is plain Hebb)"))
     if stop:
         warnings.append(SolverWarning(RUN_STOPPED, f"{stop}; the run stops there and the later steps report "
                                                    "null weights"))
     zeros = [(e, i) for e, i, v, _, _ in records if output == "sign" and v == 0]
     for e, i in zeros:
-        warnings.append(SolverWarning(SIGN_OF_ZERO, f"epoch {e}, point {i + 1}: w^T x = 0, so sign(0) = 0 and "
+        warnings.append(SolverWarning(SIGN_OF_ZERO, f"epoch {e}, point {i + 1}: $w^T x = 0$, so $sign(0) = 0$ and "
                                                     "the weights do not change"))
 
     w0 = to_fractions(w0_f) if exact else w0_f.tolist()
     eta = to_fractions(eta_f) if exact else eta_f
-    rule_text = {"hebb": "w <- w + eta y x (Hebb's activity product rule)",
-                 "oja": "w <- w + eta y (x - y w) (Oja's rule)",
-                 "damped": "w <- alpha w + eta y x (Hebb's rule with damping alpha)"}[rule]
-    out_text = "y = sign(w^T x), with sign(0) = 0" if output == "sign" else "y = w^T x (linear output)"
+    rule_text = {"hebb": "$w <- w + eta y x$ (Hebb's activity product rule)",
+                 "oja": "$w <- w + eta y (x - y w)$ (Oja's rule)",
+                 "damped": "$w <- alpha w + eta y x$ (Hebb's rule with damping $alpha$)"}[rule]
+    out_text = "$y = sign(w^T x)$, with $sign(0) = 0$" if output == "sign" else "$y = w^T x$ (linear output)"
     inputs = {"eta": eta, "w^(0)": w0}
     if alpha_f is not None:
         inputs["alpha"] = to_fractions(alpha_f) if exact else alpha_f
     steps = [Step("The rule", text=f"Output {out_text}. Update {rule_text}. The points are presented in order, "
-                                   f"{epochs} epoch(s). The rows of X are the points x_1, ..., x_{n}.", inputs=inputs,
+                                   f"{epochs} epoch(s). The rows of $X$ are the points $x_1$ to $x_{n}$.",
+                  inputs=inputs,
                   values={"X": to_fractions(points_f) if exact else points_f.tolist()})]
 
     norms = [float(np.linalg.norm(np.asarray(w0_f)))] + [float(np.linalg.norm(np.asarray(r[4], dtype=float)))
@@ -140,7 +141,7 @@ def solve(params: dict[str, Any]) -> Solution:
     previous = w0
     for k, (e, i, v, y, w) in enumerate(records[:3]):
         written.children.append(Step(
-            f"Epoch {e}, point x_{i + 1}",
+            f"Epoch {e}, point $x_{i + 1}$",
             math=[[Sym("v"), v], [Sym("y"), y], [Sym(f"w^({k + 1})"), w]],
             values={f"w^({k})": previous}))
         previous = w
@@ -158,7 +159,7 @@ def solve(params: dict[str, Any]) -> Solution:
     if len(rows_idx) < len(records):
         table_text += f" Presentations {TABLE_ROWS - 4} to {len(records) - 5} are left out."
     steps.append(Step("Every presentation", text=table_text,
-                      table=Table(["epoch", "point", "w^T x", "y", "w after", "||w||"], rows)))
+                      table=Table(["epoch", "point", "$w^T x$", "$y$", "$w$ after", "$||w||$"], rows)))
 
     growth = _growth_text(norms, n, rule, output)
     if growth:
@@ -169,7 +170,7 @@ def solve(params: dict[str, Any]) -> Solution:
     behaviour = Step("How the weight norm behaves", text=growth or _bounded_text(rule, norms),
                      figure=Figure("curves", {
                          "series": [{"label": f"{rule}, {output} output", "y": norms, "given": True}],
-                         "xlabel": "presentation", "ylabel": "||w||", "log": bool(growth) and min(norms) > 0,
+                         "xlabel": "presentation", "ylabel": "$||w||$", "log": bool(growth) and min(norms) > 0,
                          "title": "Weight norm after each presentation"},
                          "The norm of the weight vector after each presentation."))
     steps.append(behaviour)
@@ -178,7 +179,7 @@ def solve(params: dict[str, Any]) -> Solution:
                           figure=Figure("weight_path", {"points": points_f.tolist(),
                                                         "path": [as_float(w0)] + [as_float(r[4]) for r in records]},
                                         "Data points and the path of the weight vector (the line through the "
-                                        "origin along the final w separates the signs of w^T x).")))
+                                        "origin along the final $w$ separates the signs of $w^T x$).")))
 
     padded = records + [None] * (n * epochs - len(records))
     answer = {
@@ -204,21 +205,21 @@ def _growth_text(norms: list[float], n: int, rule: str, output: str) -> str:
     last = norms[-n - 1:] if len(norms) > n else norms
     start = max(norms[0], 1e-12)
     if norms[-1] > 4 * start and last[-1] > last[0] * (1 + 1e-9):
-        cause = ("plain Hebb with a linear output multiplies the component along the data by (1 + eta ||x||^2) "
-                 "at every step" if rule == "hebb" and output == "linear" else
-                 "plain Hebb adds eta x (or subtracts it) at every step and nothing pulls w back"
+        cause = ("plain Hebb with a linear output multiplies the component along the data by "
+                 "$(1 + eta ||x||^2)$ at every step" if rule == "hebb" and output == "linear" else
+                 "plain Hebb adds $eta x$ (or subtracts it) at every step and nothing pulls $w$ back"
                  if rule == "hebb" else f"the {rule} rule does not hold it back at this learning rate")
-        return (f"the weight norm grows without bound (saturation): ||w|| went from {norms[0]:.4g} to "
+        return (f"the weight norm grows without bound (saturation): $||w||$ went from {norms[0]:.4g} to "
                 f"{norms[-1]:.4g}, still growing in the last epoch; {cause}")
     return ""
 
 
 def _bounded_text(rule: str, norms: list[float]) -> str:
-    base = f"||w|| goes from {norms[0]:.4g} to {norms[-1]:.4g}."
+    base = f"$||w||$ goes from {norms[0]:.4g} to {norms[-1]:.4g}."
     if rule == "oja":
-        return base + " Oja's decay term -eta y^2 w keeps the norm near 1."
+        return base + " Oja's decay term $-eta y^2 w$ keeps the norm near 1."
     if rule == "damped":
-        return base + " The damping alpha < 1 keeps the weights bounded (for a fixed input x and sign output, " \
-                      "w tends to eta x / (1 - alpha))."
+        return base + " The damping $alpha < 1$ keeps the weights bounded (for a fixed input $x$ and sign " \
+                      "output, $w$ tends to $eta x / (1 - alpha)$)."
     return base
 

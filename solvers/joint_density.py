@@ -148,23 +148,26 @@ def change_of_variables(j: Joint) -> Change:
 
 
 def steps(j: Joint, c: Change) -> list[Step]:
-    d = len(j.z)
-    support = ", ".join(f"{z} in {dens.support_text(lo, hi)}" for z, (lo, hi) in zip(j.z, j.support, strict=True))
-    out = [Step("The joint density and the transform", text=f"Z = (z1..z{d}) has the density p_Z on {support}; "
-                "x = f(z) maps it to X. For an invertible f, p_X(x) = p_Z(f^-1(x)) |det dz/dx|.",
+    support = ", ".join(f"${z} in {dens.support_text(lo, hi).replace('oo', 'inf')}$"
+                        for z, (lo, hi) in zip(j.z, j.support, strict=True))
+    out = [Step("The joint density and the transform", text=f"$Z = ({', '.join(str(z) for z in j.z)})$ has the "
+                f"density $p_Z$ on {support}; $x = f(z)$ maps it to $X$. For an invertible $f$, "
+                "$p_X(x) = p_Z(f^-1(x)) |det(dz/dx)|$.",
                 inputs={"p_Z": j.density},
                 math=[[Sym(f"x_{i + 1}"), fi] for i, fi in enumerate(j.f)])]
-    inverse = Step("Invert the transform", text="Solve x = f(z) for z, keeping the root that maps f(z) back to z "
+    inverse = Step("Invert the transform", text="Solve $x = f(z)$ for $z$, keeping the root that maps $f(z)$ back "
+                   "to $z$ "
                    "across the support" + (f" ({c.rejected} other root(s) rejected)." if c.rejected else "."),
                    math=[[Sym(f"z_{i + 1}"), gi] for i, gi in enumerate(c.inverse)])
     out.append(inverse)
-    out.append(Step("Jacobian of the inverse map", text="Entry (i, j) of dz/dx is dz_i/dx_j. Its determinant has "
-                    f"one sign on the support ({'positive' if c.sign > 0 else 'negative'}), so |det dz/dx| = "
-                    f"{'' if c.sign > 0 else '-'}det dz/dx. Check: det dz/dx = 1 / det df/dz at z = f^-1(x).",
+    out.append(Step("Jacobian of the inverse map", text="Entry $(i, j)$ of $dz/dx$ is $dz_i/dx_j$. Its determinant "
+                    f"has one sign on the support ({'positive' if c.sign > 0 else 'negative'}), so "
+                    f"$|det(dz/dx)| = {'' if c.sign > 0 else '-'}det(dz/dx)$. Check: $det(dz/dx) = 1 / det(df/dz)$ "
+                    "at $z = f^-1(x)$.",
                     math=[[Sym("dz/dx"), c.jacobian], [Sym("det(dz/dx)"), c.determinant],
                           [Sym("det(df/dz)"), c.forward_determinant]]))
     substituted = j.density.subs(dict(zip(j.z, c.inverse, strict=True)), simultaneous=True)
-    out.append(Step("The density of X", text="p_X(x) = p_Z(z(x)) |det dz/dx| on the image of the support (0 "
+    out.append(Step("The density of $X$", text="$p_X(x) = p_Z(z(x)) |det(dz/dx)|$ on the image of the support (0 "
                     "elsewhere).",
                     math=[[Sym("p_X"), sp.Mul(substituted, sp.Abs(c.determinant, evaluate=False), evaluate=False),
                            c.density]]))

@@ -37,7 +37,7 @@ from typing import Any
 from . import params as P
 from .activations import choices
 from .conv2d import pair
-from .core import Solution, Step, Sym, Table
+from .core import Figure, Solution, Step, Sym, Table
 from .errors import ParamError
 from .registry import register
 
@@ -81,7 +81,7 @@ MNIST_CNN = {
 
 
 def _shape_text(shape: list[int]) -> str:
-    return " x ".join(str(s) for s in shape)
+    return " × ".join(str(s) for s in shape)
 
 
 class _Layer:
@@ -171,8 +171,8 @@ class _Layer:
 
     def _conv2d(self) -> list[int]:
         _, cout, k, s, p, d = self._conv_args()
-        self.text = ("Each of the out_channels filters spans all input channels: in_channels·kh·kw weights "
-                     "plus one bias.")
+        self.text = ("Each of the `out_channels` filters spans all input channels: `in_channels`·kh·kw "
+                     "weights plus one bias.")
         return [cout, *self._sliding(k, s, p, d, "kernel")]
 
     def _conv_transpose2d(self) -> list[int]:
@@ -191,7 +191,7 @@ class _Layer:
                                     f"{k[axis]} - 1) + {op[axis]} + 1", value])
             out.append(value)
         self.text = ("A transposed convolution spreads each input pixel over a kernel-sized patch of the output, "
-                     "the patches stride apart. Its weight has shape in_channels x out_channels x kh x kw.")
+                     "the patches stride apart. Its weight has shape `in_channels` × `out_channels` × kh × kw.")
         return [cout, *out]
 
     def _pool(self, dilation: bool) -> list[int]:
@@ -276,7 +276,8 @@ class _Layer:
             raise self.fail("in_features", f"is {n_in}, but the input's last dimension is {self.shape[-1]} "
                                            f"(shape [{_shape_text(self.shape)}])")
         self.params = n_in * n_out + (n_out if bias else 0)
-        self.text = "A linear layer acts on the last dimension: a weight matrix out_features x in_features and a bias."
+        self.text = ("A linear layer acts on the last dimension: a weight matrix `out_features` × `in_features` "
+                     "and a bias.")
         self.math.append([Sym("parameters"), f"{n_in}·{n_out}" + (f" + {n_out}" if bias else ""), self.params])
         return [*self.shape[:-1], n_out]
 
@@ -292,7 +293,7 @@ class _Layer:
                                             f"(shape [{_shape_text(self.shape)}])")
         self.params = 2 * c if affine else 0
         which = "BatchNorm2d" if len(self.shape) == 3 else "BatchNorm1d"
-        self.text = (f"{which}: one scale (gamma) and one shift (beta) per channel are learned; the running mean "
+        self.text = (f"{which}: one scale ($gamma$) and one shift ($beta$) per channel are learned; the running mean "
                      f"and variance are buffers, not parameters.")
         if affine:
             self.math.append([Sym("parameters"), f"2·{c}", self.params])
@@ -310,7 +311,55 @@ class _Layer:
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v}" for k, v in self.spec.items() if k != "type")
-        return f"{self.kind}({args})"
+        return f"`{self.kind}({args})`"  # code in the prose notation: set in monospace
+
+# Stages of a tensor-block sketch: the layers that make a new tensor (not the elementwise ones), and which
+# decoder stage inverts which encoder stage (a transposed convolution a convolution, an upsampling a pooling,
+# an unflatten a flatten, a linear layer a linear layer).
+INVERSE = {"conv2d": "conv", "conv_transpose2d": "conv", "maxpool2d": "pool", "avgpool2d": "pool",
+           "upsample": "pool", "flatten": "flat", "unflatten": "flat", "linear": "linear"}
+DOWN, UP = {"conv2d", "maxpool2d", "avgpool2d", "flatten"}, {"conv_transpose2d", "upsample", "unflatten"}
+
+
+def _stage_label(spec: dict[str, Any]) -> str:
+    kind = spec["type"]
+    k = spec.get("kernel_size")
+    size = "" if k is None else (f" {k}×{k}" if not isinstance(k, (list, tuple)) else f" {k[0]}×{k[1]}")
+    stride = spec.get("stride")
+    step = f" /{stride}" if kind != "conv_transpose2d" and stride not in (None, 1) else ""
+    if kind == "conv_transpose2d" and stride not in (None, 1):
+        step = f" ×{stride}"
+    if kind == "upsample":
+        factor = spec.get("scale_factor")
+        return f"upsample ×{factor}" if factor is not None else "upsample"
+    name = {"conv2d": "conv", "conv_transpose2d": "conv^T", "maxpool2d": "max pool", "avgpool2d": "avg pool"}
+    return name.get(kind, kind) + size + step
+
+
+def tensor_blocks(input_shape: list[int], layers: list[dict[str, Any]], shapes: list[list[int]]) -> dict:
+    """The stages (input, then every layer that makes a new tensor) with their shapes; when the stack both
+    shrinks (conv, pool, flatten) and grows (transposed conv, upsample, unflatten), the encoder ends at the
+    smallest tensor before the first growing layer, and `pairs` joins each decoder stage to the encoder stage
+    it inverts, matched by kind outwards from that code (order kept, so no two brackets cross)."""
+    stages = [{"layer": None, "label": "input", "shape": list(input_shape)}]
+    for i, (spec, shape) in enumerate(zip(layers, shapes, strict=True)):
+        if spec["type"] in INVERSE:
+            stages.append({"layer": i, "label": _stage_label(spec), "shape": list(shape), "type": spec["type"]})
+    kinds = {st.get("type") for st in stages}
+    split, pairs = len(stages) - 1, []
+    if kinds & DOWN and kinds & UP:
+        first_up = next(k for k, st in enumerate(stages) if st.get("type") in UP)
+        split = min(range(first_up), key=lambda k: (math.prod(stages[k]["shape"]), -k))
+        queues: dict[str, list[int]] = {}
+        for k in range(split, 0, -1):  # encoder stages from the code outwards
+            queues.setdefault(INVERSE[stages[k]["type"]], []).append(k)
+        last = -1
+        for k in range(split + 1, len(stages)):  # decoder stages from the code outwards
+            queue = queues.get(INVERSE[stages[k]["type"]])
+            if queue and (last < 0 or queue[0] < last):
+                last = queue.pop(0)
+                pairs.append([last, k])
+    return {"stages": stages, "split": split, "pairs": pairs}
 
 
 @register("layer_shapes", "Output shape and parameter count of each layer of a PyTorch layer stack",
@@ -341,6 +390,10 @@ def solve(params: dict[str, Any]) -> Solution:
                    f"of every shape). Layers are counted from 0."),
              table=Table(["layer", "module", "output shape", "parameters"], rows),
              children=children),
+        Step("Tensor blocks", figure=Figure("tensor_blocks", tensor_blocks(input_shape, layers, shapes),
+                                             "Each stage's tensor as a block (channels × height × width, or a "
+                                             "vector), batch left out; brackets join a decoder stage to the "
+                                             "encoder stage it inverts.")),
         Step("Count the parameters", math=[[Sym("total"), " + ".join(str(c) for c in counts if c) or "0", total]],
              text=f"The output has shape {_shape_text(shape)}."),
     ]

@@ -64,15 +64,15 @@ def solve(params: dict[str, Any]) -> Solution:
 
     setup = Step(
         "Set up the least-squares problem",
-        text=f"{n} samples (the rows of X and Y), {p} input features, {q} output(s). We look for the "
-             f"{q} x {p} matrix W minimising the sum of squared errors R(W) = sum_i ||y_i - W x_i||^2. "
-             "The model has no intercept: to fit y ~ W x + b, add a column of ones to X.",
+        text=f"{n} samples (the rows of $X$ and $Y$), {p} input features, {q} output(s). We look for the "
+             f"{q} × {p} matrix $W$ minimising the sum of squared errors $R(W) = sum_i ||y_i - W x_i||^2$. "
+             "The model has no intercept: to fit $y approx W x + b$, add a column of ones to $X$.",
         inputs={"X": X, "Y": Y})
     XtX = X.T * X if exact else X.T @ X
     YtX = Y.T * X if exact else Y.T @ X
     normal = Step(
         "Normal equations",
-        text="Setting the gradient dR/dW = -2 (Y^T X - W X^T X) to zero gives W (X^T X) = Y^T X.",
+        text="Setting the gradient $dR/dW = -2 (Y^T X - W X^T X)$ to zero gives $W (X^T X) = Y^T X$.",
         math=[[_XT * _X, XtX], [_YT * _X, YtX]])
     rank = int(np.linalg.matrix_rank(X_f)) if not exact else X.rank()
     steps = [setup, normal]
@@ -87,7 +87,7 @@ def solve(params: dict[str, Any]) -> Solution:
             det = float(np.linalg.det(XtX))
         steps.append(Step(
             "Solve the normal equations",
-            text="X has full column rank, so X^T X is invertible and the solution is unique.",
+            text="$X$ has full column rank, so $X^T X$ is invertible and the solution is unique.",
             math=[[sp.Function("det")(_XT * _X), det], [(_XT * _X) ** -1, inverse],
                   [Sym("W"), _YT * _X * (_XT * _X) ** -1, W]]))
     else:
@@ -95,9 +95,9 @@ def solve(params: dict[str, Any]) -> Solution:
         W = Y.T * pinv.T if exact else Y_f.T @ pinv.T
         if exact:
             W = sp.Matrix(W).applyfunc(sp.nsimplify)
-        message = (f"X^T X is singular (X has rank {rank} < {p} features): the normal equations have many "
-                   "solutions, all with the same risk; W is the one of least norm, Y^T (X^+)^T with the "
-                   "pseudo-inverse X^+")
+        message = (f"$X^T X$ is singular ($X$ has rank {rank} < {p} features): the normal equations have many "
+                   "solutions, all with the same risk; $W$ is the one of least norm, $Y^T (X^(+))^T$ with the "
+                   "pseudo-inverse $X^(+)$")
         warnings.append(SolverWarning(SINGULAR, message))
         steps.append(Step("Solve the normal equations (singular case)", text=message + ".",
                           values={"X^+": pinv}, math=[[Sym("W"), W]]))
@@ -111,8 +111,8 @@ def solve(params: dict[str, Any]) -> Solution:
         risk += se
         rows.append([i + 1, _vec(X, i, exact), _vec(Y, i, exact), _vec(pred, i, exact), se])
     steps.append(Step("Predictions and the risk",
-                      text="Each prediction is W x_i; the risk is the sum of the squared errors.",
-                      table=Table(["sample", "x_i", "y_i", "W x_i", "squared error"], rows),
+                      text="Each prediction is $W x_i$; the risk is the sum of the squared errors.",
+                      table=Table(["sample", "$x_i$", "$y_i$", "$W x_i$", "squared error"], rows),
                       result={"R(W)": risk}))
 
     W_out = np.asarray(np.array(W.tolist() if exact else W, dtype=float))

@@ -59,7 +59,7 @@ def solve(params: dict[str, Any]) -> Solution:
 
     init = Step("Initialise the centres", result={f"c_{j + 1}": centers[j] for j in range(k)})
     if indices is not None:
-        init.text = "The initial centres are data points " + ", ".join(f"x_{i + 1}" for i in indices) + "."
+        init.text = "The initial centres are data points " + ", ".join(f"$x_{i + 1}$" for i in indices) + "."
         init.math = [[Sym(f"c_{j + 1}"), Sym(f"x_{i + 1}"), centers[j]] for j, i in enumerate(indices)]
         init.result = {}
     steps = [init]
@@ -85,9 +85,10 @@ def solve(params: dict[str, Any]) -> Solution:
         changed = assignments != previous
         assign = Step(
             f"Iteration {t}: assign each point to its nearest centre",
-            table=Table(["point", *[f"squared distance to c{j + 1}" for j in range(k)], "nearest"], rows),
+            table=Table(["point", *[f"$||x - c_{j + 1}||^2$" for j in range(k)], "nearest"], rows),
             values={"E": energy},
-            text="Energy E = sum of squared distances of the points to their nearest centre.",
+            text="The energy $E = sum_i min_j ||x_i - c_j||^2$ sums the squared distances of the points to their "
+                 "nearest centres.",
         )
         cells = {j: [i for i, a in enumerate(assignments) if a == j] for j in range(k)}
         after = []
@@ -149,7 +150,7 @@ def solve(params: dict[str, Any]) -> Solution:
         normalized["initial_indices"] = indices
     else:
         normalized["initial_centers"] = centers_f.tolist()
-    return Solution("lloyd", normalized, steps, answer, warnings, exact_values)
+    return Solution("lloyd", normalized, steps, answer, warnings, exact_values, one_based=("final_assignments",))
 
 
 def _mean_expr(members: list[int]) -> Any:

@@ -70,38 +70,38 @@ def solve(params: dict[str, Any]) -> Solution:
     b, k, D, eta, reduction = _read(params)
     warnings: list[str] = []
     if b % k:
-        warnings.append(SolverWarning(UNEQUAL_CLUSTERS, f"batch_size {b} is not a multiple of num_clusters {k}: "
-                                      f"the equal clusters of b/k = {b / k:g} points are an average"))
+        warnings.append(SolverWarning(UNEQUAL_CLUSTERS, f"the batch size {b} is not a multiple of the {k} "
+                                      f"clusters: the equal clusters of $b/k = {b / k:g}$ points are an average"))
     alpha = alpha_of(eta, b, k, D, reduction)
-    norm_text = NORMALISER[reduction]
     steps = [Step(
         "The network and its loss",
-        text="Each centre C_i is a row of C. The scores 20 (x C_i^T - 1/2 ||C_i||^2) go through a softmax; "
-             "assuming it behaves like an argmax, the reconstruction of x_n is its nearest centre C_a(n), and "
-             "no gradient flows back through the scores. The loss compares the error C_a(n) - x_n with zero, "
-             f"with the reduction {reduction}: the summed squared errors are divided by N = {norm_text}.",
+        text="Each centre $C_i$ is a row of $C$. The scores $20 (x C_i^T - 1/2 ||C_i||^2)$ go through a softmax; "
+             "assuming it behaves like an argmax, the reconstruction of $x_n$ is its nearest centre $C_(a(n))$, "
+             "and no gradient flows back through the scores. The loss compares the error $C_(a(n)) - x_n$ with "
+             f"zero, with the reduction `{reduction}`: the summed squared errors "
+             "$S = sum_n ||C_(a(n)) - x_n||^2$ are divided by "
+             f"$N = {NORMALISER[reduction]}$.",
         math=[[Sym("L"), sp.Mul(sp.Pow(sp.Symbol("N"), -1), sp.Symbol("S")), ],
               [Sym("N"), {"sum": sp.Integer(1), "batch_mean": _b, "mean": _b * _D}[reduction],
                {"sum": 1, "batch_mean": b, "mean": b * (D or 1)}[reduction]]],
-        inputs={"b": b, "k": k, **({"D": D} if D is not None else {}), "eta": eta},
-        values={"S": "sum over the batch of ||C_a(n) - x_n||^2"})]
+        inputs={"b": b, "k": k, **({"D": D} if D is not None else {}), "eta": eta})]
     size = sp.Rational(b, k)
     steps.append(Step(
         "Gradient and the update",
-        text="Only the centre a point is assigned to receives its gradient: dL/dC_i = (2/N) sum over V_i of "
-             "(C_i - x_n) = (2 |V_i| / N)(C_i - m_i), with m_i the mean of the batch's points in cell V_i. "
-             "One SGD step C_i <- C_i - eta dL/dC_i is then C_i <- (1 - alpha) C_i + alpha m_i. With equal "
-             f"clusters |V_i| = b/k = {size}.",
+        text="Only the centre a point is assigned to receives its gradient: "
+             "$dL/dC_i = (2/N) sum_(x_n in V_i) (C_i - x_n) = (2 |V_i| / N)(C_i - m_i)$, with $m_i$ the mean of the "
+             "batch's points in cell $V_i$. One SGD step $C_i <- C_i - eta dL/dC_i$ is then "
+             f"$C_i <- (1 - alpha) C_i + alpha m_i$. With equal clusters $|V_i| = b/k = {size}$.",
         math=[[Sym("alpha"), 2 * _eta * sp.Symbol("|V_i|") / sp.Symbol("N"),
                {"sum": 2 * _eta * _b / _k, "batch_mean": 2 * _eta / _k, "mean": 2 * _eta / (_k * _D)}[reduction],
                alpha, float(alpha)]]))
     if alpha >= 2:
-        warnings.append(SolverWarning(ALPHA_DIVERGES, f"alpha = {float(alpha):.4g} >= 2: each step moves the "
+        warnings.append(SolverWarning(ALPHA_DIVERGES, f"$alpha = {float(alpha):.4g} >= 2$: each step moves the "
                                       "centres further from the batch means than they were, so the updates diverge"))
     elif alpha > 1:
-        warnings.append(SolverWarning(ALPHA_OVERSHOOTS, f"alpha = {float(alpha):.4g} > 1: each step overshoots the "
-                                      "batch mean (the homework's unstable region, eta beyond the value that gives "
-                                      "alpha = 1)"))
+        warnings.append(SolverWarning(ALPHA_OVERSHOOTS, f"$alpha = {float(alpha):.4g} > 1$: each step overshoots the "
+                                      "batch mean (the homework's unstable region, $eta$ beyond the value that gives "
+                                      "$alpha = 1$)"))
 
     root = balance_alpha(b)
     a_star = float(root.evalf(30))
@@ -111,31 +111,33 @@ def solve(params: dict[str, Any]) -> Solution:
     var = _a / (_b * (2 - _a))
     steps.append(Step(
         "Bias and variance of the minibatch average",
-        text="Unrolling the update, C(T) ~ sum_s alpha (1 - alpha)^s m(T - s): a geometric average of the batch "
-             "means. With the homework's model m(t) = M + a (T - t) + a Z_t / sqrt(b), the bias is a times the mean "
-             "age (1 - alpha)/alpha of that average, and the variance is a^2/b times the sum of the squared "
-             "weights, alpha^2 / (1 - (1 - alpha)^2) = alpha/(2 - alpha). The scale a cancels in the balance.",
+        text="Unrolling the update, $C(T) approx sum_s alpha (1 - alpha)^s m(T - s)$: a geometric average of the "
+             "batch means. With the homework's model $m(t) = M + a (T - t) + a Z_t / sqrt(b)$, the bias is $a$ "
+             "times the mean age $(1 - alpha)/alpha$ of that average, and the variance is $a^2/b$ times the sum of "
+             "the squared weights, $alpha^2 / (1 - (1 - alpha)^2) = alpha/(2 - alpha)$. The scale $a$ cancels in "
+             "the balance.",
         math=[[sp.Symbol("bias^2") / sp.Symbol("a") ** 2, bias2],
               [sp.Symbol("variance") / sp.Symbol("a") ** 2, _a**2 / (_b * (1 - (1 - _a) ** 2)), var]]))
     cubic = sp.expand(b * (2 - _a) * (1 - _a) ** 2 - _a**3)
     balance = Step(
-        "Balance bias^2 and variance",
-        text=f"Setting ((1 - alpha)/alpha)^2 = (1/b) alpha/(2 - alpha) and clearing denominators gives "
-             f"b (2 - alpha)(1 - alpha)^2 = alpha^3, a cubic with one root in (0, 1). The learning rate that gives "
-             f"it under the reduction {reduction} is eta = alpha N / (2 |V_i|).",
+        "Balance the squared bias and the variance",
+        text="Setting $((1 - alpha)/alpha)^2 = (1/b) alpha/(2 - alpha)$ and clearing denominators gives "
+             "$b (2 - alpha)(1 - alpha)^2 = alpha^3$, a cubic with one root in $(0, 1)$. The learning rate that "
+             f"gives it under the reduction `{reduction}` is $eta = alpha N / (2 |V_i|)$.",
         math=[[sp.Eq(cubic, 0)], [Sym("alpha^*"), a_star], [Sym("eta^*"), eta_per_alpha * _a, eta_star]])
     etas = np.linspace(0.02, 1.0, 200) * float(eta_per_alpha)
     alphas = etas / float(eta_per_alpha)
     balance.figure = Figure("curves", {
-        "series": [{"label": "bias^2 / a^2 = ((1 - alpha)/alpha)^2", "x": etas.tolist(),
+        "series": [{"label": "$bias^2 / a^2 = ((1 - alpha)/alpha)^2$", "x": etas.tolist(),
                     "y": (((1 - alphas) / alphas) ** 2).tolist()},
-                   {"label": "variance / a^2 = alpha / (b (2 - alpha))", "x": etas.tolist(),
+                   {"label": "$variance / a^2 = alpha / (b (2 - alpha))$", "x": etas.tolist(),
                     "y": (alphas / (b * (2 - alphas))).tolist()}],
         "markers": [{"x": eta_star, "y": ((1 - a_star) / a_star) ** 2,
-                     "label": f"balance: eta = {eta_star:.4g}, alpha = {a_star:.4g}"}],
-        "vline": {"x": float(eta), "label": f"given eta = {float(eta):g}"} if float(alpha) <= 1 else None,
-        "xlabel": f"learning rate eta (reduction {reduction}; alpha = 1 at eta = {float(eta_per_alpha):.4g})",
-        "ylabel": "relative error", "log": True, "title": f"Bias^2 and variance for b = {b}"},
+                     "label": f"balance: $eta = {eta_star:.4g}$, $alpha = {a_star:.4g}$"}],
+        "vline": {"x": float(eta), "label": f"given $eta = {float(eta):g}$"} if float(alpha) <= 1 else None,
+        "xlabel": f"learning rate $eta$ (reduction {reduction.replace('_', ' ')}; $alpha = 1$ at "
+                  f"$eta = {float(eta_per_alpha):.4g}$)",
+        "ylabel": "relative error", "log": True, "title": f"$Bias^2$ and variance for $b = {b}$"},
         f"Squared bias and variance of the minibatch centres against the learning rate, b = {b}, k = {k}; "
         "they cross at the balance point.")
     steps.append(balance)
@@ -156,11 +158,12 @@ def _comparison(b: int, k: int, D: int | None, eta: sp.Rational, a_star: float) 
         if reduction == "mean" and D is None:
             continue
         per = alpha_of(sp.Integer(1), b, k, D, reduction)
-        rows.append([reduction, f"N = {NORMALISER[reduction]}", per * _eta, float(alpha_of(eta, b, k, D, reduction)),
+        rows.append([f"`{reduction}`", f"$N = {NORMALISER[reduction]}$", per * _eta,
+                     float(alpha_of(eta, b, k, D, reduction)),
                      a_star / float(per)])
-    text = ("The factor depends on how the loss is reduced. The homework's alpha = eta/5 (b = 64, k = 10) is the "
-            "batch_mean case, 2 eta/k; torch.nn.MSELoss's default 'mean' also divides by the D coordinates, which "
-            "makes alpha D times smaller for the same eta.")
+    text = ("The factor depends on how the loss is reduced. The homework's $alpha = eta/5$ ($b = 64$, $k = 10$) "
+            "is the `batch_mean` case, $2 eta/k$; `torch.nn.MSELoss`'s default `'mean'` also divides by the $D$ "
+            "coordinates, which makes $alpha$ $D$ times smaller for the same $eta$.")
     return Step("The factor under each reduction", text=text,
-                table=Table(["reduction", "normaliser", "alpha", f"alpha at eta = {float(eta):g}",
-                             "balancing eta"], rows))
+                table=Table(["reduction", "normaliser", "$alpha$", f"$alpha$ at $eta = {float(eta):g}$",
+                             "balancing $eta$"], rows))

@@ -36,16 +36,16 @@ MAX_LAYERS = 100
 EXPAND_LIMIT = 8  # show each unit's sum of products when a layer has at most this many inputs and outputs
 
 LOSS_FORMULAS = {
-    "se": "L = sum_j (a_j - t_j)^2",
-    "mse": "L = (1/n) sum_j (a_j - t_j)^2",
-    "bce": "L = -(1/n) sum_j [t_j log a_j + (1 - t_j) log(1 - a_j)]",
-    "ce": "L = -sum_j t_j log a_j",
+    "se": "$L = sum_j (a_j - t_j)^2$",
+    "mse": "$L = (1/n) sum_j (a_j - t_j)^2$",
+    "bce": "$L = -(1/n) sum_j [t_j log a_j + (1 - t_j) log(1 - a_j)]$",
+    "ce": "$L = -sum_j t_j log a_j$",
 }
 LOSS_GRADIENTS = {
-    "se": "dL/da_j = 2 (a_j - t_j)",
-    "mse": "dL/da_j = (2/n) (a_j - t_j)",
-    "bce": "dL/da_j = (1/n) (a_j - t_j) / (a_j (1 - a_j))",
-    "ce": "dL/da_j = -t_j / a_j",
+    "se": "$dL/da_j = 2 (a_j - t_j)$",
+    "mse": "$dL/da_j = (2/n) (a_j - t_j)$",
+    "bce": "$dL/da_j = (1/n) (a_j - t_j) / (a_j (1 - a_j))$",
+    "ce": "$dL/da_j = -t_j / a_j$",
 }
 
 
@@ -281,14 +281,14 @@ def apply(name: str, value: Any) -> sp.Expr:
 
 def in_name(l: int) -> str:
     """The input of layer l: x for the first layer, a^(l-1) after it."""
-    return "x" if l == 0 else f"a^({l - 1})"
+    return "x" if l == 0 else f"a^({l - 1})"  # a name of the notation: put it between $s in prose
 
 
 def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> list[Step]:
     """One step per layer: v = W a + b with each unit's sum of products, then a = act(v)."""
     steps = [Step("The network and its input",
-                  text=f"{len(net.layers)} layer(s); layer l computes v^(l) = W^(l) a^(l-1) + b^(l) and "
-                       "a^(l) = act(v^(l)), with a^(-1) = x. Layers count from 0 as in the parameters.",
+                  text=f"{len(net.layers)} layer(s); layer $l$ computes $v^(l) = W^(l) a^(l-1) + b^(l)$ and "
+                       "$a^(l) = act(v^(l))$, with $a^(-1) = x$. Layers count from 0 as in the parameters.",
                   inputs={"x": net.x})]
     for l, (layer, v, a) in enumerate(zip(net.layers, vs, acts, strict=True)):
         prev = net.x if l == 0 else acts[l - 1]
@@ -296,9 +296,9 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
         text = f"Activation {layer.activation}: {act.formula}"
         if layer.activation == "sigmoid" and layer.slope != 1:
             text = (f"Activation sigmoid with slope {display_number(layer.slope)}: "
-                    f"a = sigma({display_number(layer.slope)} v) = 1/(1 + e^(-{display_number(layer.slope)} v))")
-        step = Step(f"Layer {l}: v^({l}) = W^({l}) {in_name(l)} + b^({l}), then a^({l}) = "
-                    f"{layer.activation}(v^({l}))", text=text + ".",
+                    f"$a = sigma({display_number(layer.slope)} v) = 1/(1 + e^(-{display_number(layer.slope)} v))$")
+        step = Step(f"Layer {l}: $v^({l}) = W^({l}) {in_name(l)} + b^({l})$, then $a^({l}) = "
+                    f"{layer.activation}(v^({l}))$", text=text + ".",
                     inputs={f"W^({l})": layer.W, f"b^({l})": layer.b})
         small = len(layer.W) <= EXPAND_LIMIT and len(prev) <= EXPAND_LIMIT
         if small:
@@ -325,7 +325,7 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
 def loss_step(net: Network, output: list[Any], value: Any) -> Step:
     t = net.target
     assert t is not None and net.loss is not None
-    step = Step(f"Loss ({net.loss})", text=LOSS_FORMULAS[net.loss] + f", with n = {len(t)} outputs.",
+    step = Step(f"Loss ({net.loss})", text=LOSS_FORMULAS[net.loss] + f", with $n = {len(t)}$ outputs.",
                 inputs={"t": t})
     if net.loss in ("se", "mse") and len(t) <= EXPAND_LIMIT:
         diffs = [oj - tj for oj, tj in zip(output, t, strict=True)]

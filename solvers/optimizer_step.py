@@ -275,35 +275,40 @@ def solve(params: dict[str, Any]) -> Solution:
 
 
 RULES = {
-    "sgd": "p <- p - lr g.",
-    "momentum": "b <- g at the first step (undamped), then b <- momentum b + (1 - dampening) g; p <- p - lr b.",
-    "nesterov": "b <- g at the first step, then b <- momentum b + g; p <- p - lr (g + momentum b): the step looks "
+    "sgd": "$p <- p - lr g$.",
+    "momentum": "$b <- g$ at the first step (undamped), then $b <- mu b + (1 - tau) g$; $p <- p - lr b$.",
+    "nesterov": "$b <- g$ at the first step, then $b <- mu b + g$; $p <- p - lr (g + mu b)$: the step looks "
                 "ahead along the momentum.",
-    "adagrad": "sum <- sum + g^2 (elementwise, from initial_accumulator_value); p <- p - lr g / (sqrt(sum) + eps).",
-    "rmsprop": "square_avg <- alpha square_avg + (1 - alpha) g^2; p <- p - lr g / (sqrt(square_avg) + eps).",
-    "adam": "exp_avg <- beta1 exp_avg + (1 - beta1) g, exp_avg_sq <- beta2 exp_avg_sq + (1 - beta2) g^2 (both from "
-            "0); with the bias corrections m_hat = exp_avg / (1 - beta1^t), v_hat = exp_avg_sq / (1 - beta2^t): "
-            "p <- p - lr m_hat / (sqrt(v_hat) + eps).",
+    "adagrad": "$s <- s + g^2$ (elementwise, from $s_0$); $p <- p - lr g / (sqrt(s) + epsilon)$.",
+    "rmsprop": "$a <- alpha a + (1 - alpha) g^2$; $p <- p - lr g / (sqrt(a) + epsilon)$.",
+    "adam": "$m <- beta_1 m + (1 - beta_1) g$, $v <- beta_2 v + (1 - beta_2) g^2$ (both from 0); with the bias "
+            "corrections $m_hat = m / (1 - beta_1^t)$, $v_hat = v / (1 - beta_2^t)$: "
+            "$p <- p - lr m_hat / (sqrt(v_hat) + epsilon)$.",
 }
+BUFFERS = {"sgd": [], "momentum": ["momentum_buffer"], "nesterov": ["momentum_buffer"], "adagrad": ["sum"],
+           "rmsprop": ["square_avg"], "adam": ["exp_avg", "exp_avg_sq"]}  # torch's state names in the rules
 
 
 def _rule_step(r: dict[str, Any]) -> Step:
     opt, h = r["optimizer"], r["h"]
-    text = f"torch.optim.{TORCH_NAMES[opt]}, elementwise: " + RULES[opt]
+    text = f"`torch.optim.{TORCH_NAMES[opt]}`, elementwise: " + RULES[opt]
+    buffers = list(BUFFERS[opt])
     if opt == "rmsprop" and h["centered"]:
-        text += (" Centered: grad_avg <- alpha grad_avg + (1 - alpha) g, and the denominator is "
-                 "sqrt(square_avg - grad_avg^2) + eps.")
+        text += (" Centered: $m <- alpha m + (1 - alpha) g$, and the denominator is "
+                 "$sqrt(a - m^2) + epsilon$.")
+        buffers.append("grad_avg")
     if opt == "rmsprop" and h["momentum"] > 0:
-        text += " With momentum: momentum_buffer <- momentum momentum_buffer + g / denominator; p <- p - lr buffer."
+        text += " With momentum: $b <- mu b + g / D$ with that denominator $D$; $p <- p - lr b$."
+        buffers.append("momentum_buffer")
     if h["weight_decay"]:
-        text += " Weight decay first adds weight_decay p to the gradient (L2 regularization): g <- g + wd p."
+        text += " Weight decay first adds $wd p$ to the gradient (L2 regularization): $g <- g + wd p$."
     if opt in ("adagrad", "rmsprop", "adam"):
-        text += " eps is added outside the square root, as PyTorch does (the cheat sheet writes it inside)."
+        text += " $epsilon$ is added outside the square root, as PyTorch does (the cheat sheet writes it inside)."
     source = ("The gradient of each step is given." if r["objective"] is None else
-              "Each step uses the gradient of the objective at the current p.")
-    written = {name: BUFFER_SYMBOLS[name] for name in BUFFER_SYMBOLS if name in text}
-    text += (" Below, " + ", ".join(f"{sym}_t is {name}" for name, sym in written.items()) + " after step t, and "
-             if written else " Below, ") + "d_t is what lr multiplies: p_t = p_(t-1) - lr d_t."
+              "Each step uses the gradient of the objective at the current $p$.")
+    text += (" Below, " + ", ".join(f"${BUFFER_SYMBOLS[name]}_t$ is `{name}`" for name in buffers)
+             + " after step $t$, and " if buffers else " Below, ") + \
+        "$d_t$ is what lr multiplies: $p_t = p_(t-1) - lr d_t$."
     inputs = {"p_0": r["start"]}
     for k, v in h.items():
         if k == "betas":
@@ -347,7 +352,7 @@ def _table_step(r: dict[str, Any], iterates: list[list[Any]], records: list[dict
     rows_idx = list(range(len(iterates)))
     if len(rows_idx) > TABLE_HEAD + TABLE_TAIL + 1:
         rows_idx = rows_idx[:TABLE_HEAD] + [-1] + rows_idx[-TABLE_TAIL:]
-    columns = ["t", "g_t", "p_t"] + (["f(p_t)"] if r["objective"] is not None else [])
+    columns = ["$t$", "$g_t$", "$p_t$"] + (["$f(p_t)$"] if r["objective"] is not None else [])
     rows = []
     f = sp.lambdify(r["symbols"], r["objective"], modules="math") if r["objective"] is not None else None
     for t in rows_idx:
@@ -380,4 +385,4 @@ def _figure_step(r: dict[str, Any], iterates: list[list[Any]]) -> Step:
             "title": f"{r['optimizer']} on the contours of f"}
     return Step("Picture: the path on the contours of the objective",
                 figure=Figure("optimizer_path", data, f"The iterates of {r['optimizer']} (dots, from the square) "
-                                                      "on the contour lines of f."))
+                                                      "on the contour lines of $f$."))

@@ -101,16 +101,17 @@ def solve(params: dict[str, Any]) -> Solution:
     Xc = np.array(pw.floats(centred))
     projections = Xc @ U_T[:k].T
     ratio = values[:k] / values.sum()
-    steps = [Step("Mean", text=f"mu = (1/n) sum x_i over the n = {n} samples (the rows of X).",
+    steps = [Step("Mean", text=f"$mu = (1/n) sum_i x_i$ over the $n = {n}$ samples (the rows of $X$).",
                   inputs={"X": X}, result={"mu": mu}),
              Step("Centre the data and form the covariance",
-                  text=(f"X_c = X - mu (row by row); C = 1/(n - ddof) sum (x_i - mu)(x_i - mu)^T = X_c^T X_c / "
-                        f"(n - ddof) with n - ddof = {n - ddof}"
-                        + (" (dividing by n: the maximum-likelihood covariance of the lecture)." if ddof == 0 else
+                  text=("$X_c = X - mu$ (row by row); "
+                        "$C = 1/(n - q) sum_i (x_i - mu)(x_i - mu)^T = X_c^T X_c / (n - q)$ with "
+                        f"$n - q = {n - ddof}$ (`ddof` $q = {ddof}$)"
+                        + (" (dividing by $n$: the maximum-likelihood covariance of the lecture)." if ddof == 0 else
                            " (the unbiased sample covariance).")),
                   values={"X_c": centred}, result={"C": C})]
-    eigen_step = Step("Eigenvalues and unit eigenvectors of C",
-                      text="C is symmetric positive semidefinite, so C = U D U^T with orthonormal eigenvectors. "
+    eigen_step = Step("Eigenvalues and unit eigenvectors of $C$",
+                      text="$C$ is symmetric positive semidefinite, so $C = U D U^T$ with orthonormal eigenvectors. "
                            "Each eigenvector is scaled to unit length with its largest-magnitude entry positive.")
     exact_values = None
     if d <= SYMBOLIC_DIMENSION:
@@ -125,13 +126,13 @@ def solve(params: dict[str, Any]) -> Solution:
         eigen_step.math.append(chain)
         eigen_step.math.append([Sym(f"u_{i + 1}"), U_T[i]])
     for i, j in repeated:
-        eigen_step.text += (f" lambda_{i + 1} = lambda_{j + 1}: their eigenvectors are not unique (any orthonormal "
+        eigen_step.text += (f" $lambda_{i + 1} = lambda_{j + 1}$: their eigenvectors are not unique (any orthonormal "
                             "basis of the eigenspace).")
     steps.append(eigen_step)
     steps.append(Step(f"Project onto the first {k} component(s)",
-                      text="The coordinates of each centred sample along u_1, ..., u_k: row i is (x_i - mu)^T U_k. The "
-                           "explained variance ratio of component j is lambda_j / sum of all eigenvalues (the trace "
-                           "of C).",
+                      text="The coordinates of each centred sample along $u_1$ to $u_k$: row $i$ is "
+                           "$(x_i - mu)^T U_k$. The explained variance ratio of component $j$ is $lambda_j$ over the "
+                           "sum of all eigenvalues (the trace of $C$).",
                       math=[[Sym("trace(C)"), float(values.sum())]],
                       result={"projections": projections, "ratio": ratio}))
     answer: dict[str, Any] = {"mean": pw.floats(mu), "covariance": Cf.tolist(), "eigenvalues": values.tolist(),
@@ -149,15 +150,15 @@ def solve(params: dict[str, Any]) -> Solution:
                                        f"{int((values > TIE * scale).sum())}")
         W = np.diag(1 / np.sqrt(values[:k])) @ U_T[:k]
         whitened = Xc @ W.T
-        steps.append(Step("Whiten", text="x_new = D_k^(-1/2) U_k^T (x - mu): rotate onto the eigenvectors and divide "
-                                          "each coordinate by the square root of its eigenvalue, so the new samples "
-                                          "have mean 0 and covariance I (with the same divisor n - ddof).",
+        steps.append(Step("Whiten", text="$x_new = D_k^(-1/2) U_k^T (x - mu)$: rotate onto the eigenvectors and "
+                                          "divide each coordinate by the square root of its eigenvalue, so the new "
+                                          "samples have mean 0 and covariance $I$ (with the same divisor $n - q$).",
                           result={"W": W, "x_new": whitened}))
         answer.update(whitening_matrix=W.tolist(), whitened=whitened.tolist())
     if d == 2:
         steps.append(Step("Picture: the principal axes over the data", figure=Figure(
             "pca_axes", {"points": pw.floats(X), "mean": pw.floats(mu), "eigenvalues": values.tolist(),
                          "eigenvectors": U_T.tolist()},
-            "The samples, their mean and the principal axes u_j drawn with length 2 sqrt(lambda_j).")))
+            "The samples, their mean and the principal axes $u_j$ drawn with length $2 sqrt(lambda_j)$.")))
     normalized = {"X": X, "components": k, "ddof": ddof, "whiten": r["whiten"]}
     return Solution("pca", normalized, steps, answer, warnings, exact)

@@ -163,8 +163,8 @@ def solve(params: dict[str, Any]) -> Solution:
     if zero_outputs:
         first = zero_outputs[0]
         warnings.append(SolverWarning(OUTPUT_AT_ZERO,
-                                      f"v = 0 at {len(zero_outputs)} presentation(s) (first: epoch "
-                                      f"{first['epoch']}, point {first['point_index']}): sign(0) = 0, so the "
+                                      f"$v = 0$ at {len(zero_outputs)} presentation(s) (first: epoch "
+                                      f"{first['epoch']}, point {first['point_index']}): $sign(0) = 0$, so the "
                                       "error is the label itself and the update is half a full step"))
     answer: dict[str, Any] = {
         "steps": [{"epoch": rec["epoch"], "point_index": rec["point_index"], "output": float(rec["output"]),
@@ -190,19 +190,19 @@ def solve(params: dict[str, Any]) -> Solution:
 
 def _rule_step(r: dict[str, Any]) -> Step:
     if r["rule"] == "perceptron":
-        text = ("Present the points in order. For each: v = w . x + b, output = sign(v) (sign(0) = 0), "
-                "error = label - output, then w <- w + eta error x and b <- b + eta error. A correctly classified "
-                "point has error 0 and changes nothing.")
+        text = ("Present the points in order. For each: $v = w . x + b$, the output $y = sign(v)$ "
+                "($sign(0) = 0$), the error $e = t - y$ with the label $t$, then $w <- w + eta e x$ and "
+                "$b <- b + eta e$. A correctly classified point has error 0 and changes nothing.")
     else:
         g = pw.FORMULAS[r["activation"]]
         if r["activation"] == "sigmoid" and r["slope"] != 1:
-            g = f"g(v) = 1/(1 + e^(-{r['slope']} v))"
+            g = f"$g(v) = 1/(1 + e^(-{r['slope']} v))$"
         d = pw.DERIVATIVES[r["activation"]] if r["activation"] != "sigmoid" else (
-            f"g'(v) = {r['slope']} g(v) (1 - g(v))" if r["slope"] != 1 else pw.DERIVATIVES["sigmoid"])
-        text = ("Delta rule, one point at a time (a gradient step on (y - g(v))^2 / 2): v = w . x + b, output = "
-                f"g(v) with {g}, error = y - output, then w <- w + eta error g'(v) x and b <- b + eta error g'(v), "
-                f"where {d}." + (" With the identity g this is the Widrow-Hoff LMS rule." if r["activation"] ==
-                                  "linear" else ""))
+            f"$g'(v) = {r['slope']} g(v) (1 - g(v))$" if r["slope"] != 1 else pw.DERIVATIVES["sigmoid"])
+        text = ("Delta rule, one point at a time (a gradient step on $(t - g(v))^2 / 2$ with the target $t$): "
+                f"$v = w . x + b$, the output $y = g(v)$ with {g}, the error $e = t - y$, then "
+                f"$w <- w + eta e g'(v) x$ and $b <- b + eta e g'(v)$, where {d}."
+                + (" With the identity $g$ this is the Widrow-Hoff LMS rule." if r["activation"] == "linear" else ""))
     return Step("The learning rule", text=text,
                 inputs={"eta": r["eta"], "w^(0)": r["w"], "b^(0)": r["b"]})
 
@@ -214,7 +214,8 @@ def _epoch_steps(r: dict[str, Any], run: dict[str, Any]) -> list[Step]:
     if len(records) <= TABLE_ROWS:
         shown_epochs = list(range(1, run["epochs_run"] + 1))
     delta = r["rule"] == "delta"
-    columns = ["point", "x", "label", "v", "output", "error"] + (["g'(v)"] if delta else []) + ["w after", "b after"]
+    columns = (["point", "$x$", "label $t$", "$v$", "output $y$", "error $e$"] + (["$g'(v)$"] if delta else [])
+               + ["$w$ after", "$b$ after"])
     steps = []
     for epoch in shown_epochs:
         rows = []
@@ -242,7 +243,7 @@ def _epoch_steps(r: dict[str, Any], run: dict[str, Any]) -> list[Step]:
 def _presentation(r: dict[str, Any], rec: dict[str, Any], w: list[Any], b: Any) -> Step:
     i = rec["point_index"]
     x, y = r["points"][i], r["labels"][i]
-    step = Step(f"Point {i}: x = {_text(x)}, label {_text(y)}")
+    step = Step(f"Point {i}: $x = {_text(x)}$, label ${_text(y)}$")
     step.math.append([Sym("v"), " + ".join(f"{factor_text(wj)}·{factor_text(xj)}" for wj, xj in zip(w, x, strict=True))
                       + f" + {factor_text(b)}", rec["v"]])
     step.math.append([Sym("output"), Sym("sign(v)" if r["rule"] == "perceptron" else "g(v)"), rec["output"]])
@@ -281,5 +282,5 @@ def _figure_step(r: dict[str, Any], run: dict[str, Any]) -> Step:
             "initial": [*pw.floats(r["w"]), float(r["b"])], "final": [*pw.floats(run["w"]), float(run["b"])]}
     return Step("Picture: the data and the decision boundary",
                 figure=Figure("perceptron_boundary", data,
-                              "The points (by label) and the lines w . x + b = 0 before (dashed) and after "
+                              "The points (by label) and the lines $w . x + b = 0$ before (dashed) and after "
                               "(solid) training."))

@@ -25,7 +25,7 @@ import sympy as sp
 from . import params as P
 from .activations import ACTIVATIONS as TABLE
 from .activations import choices
-from .core import Solution, Step
+from .core import Figure, Solution, Step
 from .errors import ParamError
 from .registry import register
 
@@ -94,16 +94,22 @@ def solve(params: dict[str, Any]) -> Solution:
     states, outputs, cells, gates = [], [], [], []
     y_eq = _apply(out_act, _nc("V") * _nc("s_t") + _nc("c"))
     if lstm:
-        intro = ("LSTM cell, gates in PyTorch's order i, f, g, o: z_t = U x_t + W s_(t-1) + b is split into four "
-                 "blocks of n = " + str(n) + "; i, f, o = sigmoid of their blocks, g = tanh of its block; "
-                 "cell_t = f_t * cell_(t-1) + i_t * g_t and s_t = o_t * tanh(cell_t), products elementwise.")
+        intro = ("LSTM cell, gates in PyTorch's order $i, f, g, o$: $z_t = U x_t + W s_(t-1) + b$ is split into four "
+                 f"blocks of $n = {n}$; $i, f, o$ are the sigmoid of their blocks, $g$ the tanh of its block; "
+                 "$cell_t = f_t * cell_(t-1) + i_t * g_t$ and $s_t = o_t * tanh(cell_t)$, products elementwise.")
         given = {"s_0": s, "cell_0": cell}
     else:
-        intro = (f"Simple recurrent cell: s_t = {act}(U x_t + W s_(t-1) + b), starting from s_0."
-                 if act != "linear" else "Simple recurrent cell: s_t = U x_t + W s_(t-1) + b, starting from s_0.")
+        intro = (f"Simple recurrent cell: $s_t = {act}(U x_t + W s_(t-1) + b)$, starting from $s_0$."
+                 if act != "linear" else "Simple recurrent cell: $s_t = U x_t + W s_(t-1) + b$, starting from $s_0$.")
         given = {"s_0": s}
-    intro += f" Output y_t = {out_act}(V s_t + c)." if out_act != "linear" else " Output y_t = V s_t + c."
-    steps = [Step("The recurrence", text=intro, inputs={"U": U, "W": W, "b": b, "V": V, "c": c, **given})]
+    intro += f" Output $y_t = {out_act}(V s_t + c)$." if out_act != "linear" else " Output $y_t = V s_t + c$."
+    architecture = Figure("rnn_architecture", {
+        "input_size": int(xs.shape[1]), "state_size": int(n), "output_size": int(V.shape[0]), "steps": len(xs),
+        "cell": r["cell"], "activation": act, "output_activation": out_act},
+        "The network unrolled over the steps: inputs $x_t$, embedded by $U$ into the recurrent units, which pass "
+        "their state on through $W$ and give the outputs $y_t$ through $V$.")
+    steps = [Step("The recurrence", text=intro, inputs={"U": U, "W": W, "b": b, "V": V, "c": c, **given},
+                  figure=architecture)]
     for t, x in enumerate(xs, start=1):
         z = U @ x + W @ s + b
         pre = _nc("U") * _nc(f"x_{t}") + _nc("W") * _nc(f"s_{t - 1}") + _nc("b")

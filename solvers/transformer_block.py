@@ -125,17 +125,17 @@ def _solve(r: dict[str, Any]) -> Solution:
     X, post = r["X"], r["norm"] == "post"
     n, d = X.shape
     steps = [Step("The block", text=(
-        "Post-norm (lecture 25): residual_1 = X + attention, norm_1 = LN_1(residual_1), residual_2 = norm_1 + "
-        "FFN(norm_1), output = LN_2(residual_2)." if post else
-        "Pre-norm: norm_1 = LN_1(X), residual_1 = X + attention(norm_1), norm_2 = LN_2(residual_1), output = "
-        "residual_2 = residual_1 + FFN(norm_2).") + " Tokens are the rows, counted from 0; layer norm works per "
-        "token over its features (biased variance, eps inside the square root).", inputs={"X": X})]
+        "Post-norm (lecture 25): $residual_1 = X + attention(X)$, $norm_1 = LN_1(residual_1)$, "
+        "$residual_2 = norm_1 + FFN(norm_1)$, $output = LN_2(residual_2)$." if post else
+        "Pre-norm: $norm_1 = LN_1(X)$, $residual_1 = X + attention(norm_1)$, $norm_2 = LN_2(residual_1)$, "
+        "$output = residual_2 = residual_1 + FFN(norm_2)$.") + " Tokens are the rows, counted from 0; layer norm "
+        "works per token over its features (biased variance, $epsilon$ inside the square root).", inputs={"X": X})]
     answer: dict[str, Any] = {}
     if post:
         Z = X
     else:
         norm_1, mean, var = _layer_norm(X, r["lns"][0], "ln_1")
-        steps.append(_ln_step("LN_1 of X (pre-norm)", mean, var, r["lns"][0], "norm_1", norm_1))
+        steps.append(_ln_step("$LN_1$ of $X$ (pre-norm)", mean, var, r["lns"][0], "norm_1", norm_1))
         Z = norm_1
     allowed = np.tril(np.ones((n, n), dtype=bool)) if r["mask"] == "causal" else np.ones((n, n), dtype=bool)
     head_answers, outputs = [], []
@@ -151,50 +151,53 @@ def _solve(r: dict[str, Any]) -> Solution:
         head_answers.append({"scores": scores.tolist(), "weights": weights.tolist(), "outputs": out.tolist()})
         rows = [[i, ", ".join(f"{w:.4g}" for w in weights[i]), ", ".join(f"{o:.4g}" for o in out[i])] for i in range(n)]
         steps.append(Step(f"Head {h}: attention", text=(
-            f"Q = Z W_Q^T, K = Z W_K^T, V = Z W_V^T with Z = {'X' if post else 'norm_1'}; scores = scale Q K^T with "
-            f"scale = {'1/sqrt(' + str(Q.shape[1]) + ')' if r['scale'] is None else 'as given'}; each row's softmax "
-            + ("over the tokens j <= i (causal mask: the other weights are 0)" if r["mask"] == "causal" else
-               "over every token") + "; outputs = weights V."),
+            f"$Q = Z W_Q^T$, $K = Z W_K^T$, $V = Z W_V^T$ with $Z = {'X' if post else 'norm_1'}$; the scores are "
+            f"$s Q K^T$ with the scale "
+            f"{'$s = 1/sqrt(' + str(Q.shape[1]) + ')$' if r['scale'] is None else '$s$ as given'}; each row's softmax "
+            + ("over the tokens $j <= i$ (causal mask: the other weights are 0)" if r["mask"] == "causal" else
+               "over every token") + "; the outputs are the weights times $V$."),
             values={"Q": Q, "K": K, "V": V, "scale": scale}, result={"scores": scores},
-            table=Table(["token i", "weights over j", "output"], rows)))
+            table=Table(["token $i$", "weights over $j$", "output"], rows)))
     concat = np.hstack(outputs)
     attention = concat @ r["W_O"].T
-    steps.append(Step("Concatenate the heads and apply W_O",
-                      text="concat = [head 0 outputs, head 1 outputs, ...] per token; attention_output = concat W_O^T.",
+    steps.append(Step("Concatenate the heads and apply $W_O$",
+                      text="The concatenation holds, per token, head 0's outputs, then head 1's, and so on; the "
+                           "attention output is $concat W_O^T$.",
                       inputs={"W_O": r["W_O"]}, result={"concat": concat, "attention_output": attention}))
     residual_1 = X + attention
     ffn = r["ffn"]
     if post:
         norm_1, mean, var = _layer_norm(residual_1, r["lns"][0], "ln_1")
-        steps.append(Step("Add", result={"residual_1": residual_1}, text="residual_1 = X + attention_output."))
-        steps.append(_ln_step("LN_1 (add & norm)", mean, var, r["lns"][0], "norm_1", norm_1))
+        steps.append(Step("Add", result={"residual_1": residual_1}, text="$residual_1 = X + attention(X)$."))
+        steps.append(_ln_step("$LN_1$ (add & norm)", mean, var, r["lns"][0], "norm_1", norm_1))
         ffn_in = norm_1
     else:
-        steps.append(Step("Add", result={"residual_1": residual_1}, text="residual_1 = X + attention_output."))
+        steps.append(Step("Add", result={"residual_1": residual_1}, text="$residual_1 = X + attention(norm_1)$."))
         norm_2, mean, var = _layer_norm(residual_1, r["lns"][1], "ln_2")
-        steps.append(_ln_step("LN_2 of residual_1 (pre-norm)", mean, var, r["lns"][1], "norm_2", norm_2))
+        steps.append(_ln_step("$LN_2$ of $residual_1$ (pre-norm)", mean, var, r["lns"][1], "norm_2", norm_2))
         ffn_in = norm_2
     hidden = _ffn_act(ffn["activation"], ffn_in @ ffn["W1"].T + ffn["b1"])
     ffn_out = hidden @ ffn["W2"].T + ffn["b2"]
     steps.append(Step("Feed-forward network", text=(
-        f"FFN(Z) = {ffn['activation']}(Z W1^T + b1) W2^T + b2, applied to every token"
-        + (" (gelu(v) = v Phi(v) = v (1 + erf(v / sqrt 2)) / 2)" if ffn["activation"] == "gelu" else "") + "."),
+        f"$FFN(Z) = {ffn['activation']}(Z W1^T + b1) W2^T + b2$, applied to every token"
+        + (" ($gelu(v) = v Phi(v) = v (1 + erf(v / sqrt(2))) / 2$)" if ffn["activation"] == "gelu" else "") + "."),
         inputs={"W1": ffn["W1"], "b1": ffn["b1"], "W2": ffn["W2"], "b2": ffn["b2"]},
         result={"ffn_hidden": hidden, "ffn_output": ffn_out}))
     if post:
         residual_2 = norm_1 + ffn_out
         norm_2, mean, var = _layer_norm(residual_2, r["lns"][1], "ln_2")
-        steps.append(Step("Add", result={"residual_2": residual_2}, text="residual_2 = norm_1 + ffn_output."))
-        steps.append(_ln_step("LN_2 (add & norm): the block's output", mean, var, r["lns"][1], "norm_2", norm_2))
+        steps.append(Step("Add", result={"residual_2": residual_2}, text="$residual_2 = norm_1 + FFN(norm_1)$."))
+        steps.append(_ln_step("$LN_2$ (add & norm): the block's output", mean, var, r["lns"][1], "norm_2", norm_2))
         output = norm_2
     else:
         residual_2 = residual_1 + ffn_out
         steps.append(Step("Add: the block's output", result={"residual_2": residual_2},
-                          text="residual_2 = residual_1 + ffn_output (pre-norm blocks leave the output unnormalized)."))
+                          text="$residual_2 = residual_1 + FFN(norm_2)$ (pre-norm blocks leave the output "
+                               "unnormalized)."))
         output = residual_2
     steps.append(Step("Picture: the attention weights", figure=Figure(
         "attention_heads", {"weights": [h["weights"] for h in head_answers], "causal": r["mask"] == "causal"},
-        "Each head's attention weights: row i is token i's distribution over the tokens j.")))
+        "Each head's attention weights: row $i$ is token $i$'s distribution over the tokens $j$.")))
     answer = {"heads": head_answers, "concat": concat.tolist(), "attention_output": attention.tolist(),
               "residual_1": residual_1.tolist(), "norm_1": norm_1.tolist(), "ffn_hidden": hidden.tolist(),
               "ffn_output": ffn_out.tolist(), "residual_2": residual_2.tolist(), "norm_2": norm_2.tolist(),
@@ -211,7 +214,7 @@ def _solve(r: dict[str, Any]) -> Solution:
 
 def _ln_step(title: str, mean: np.ndarray, var: np.ndarray, ln: dict[str, Any], name: str,
              value: np.ndarray) -> Step:
-    return Step(title, text="Per token: mean and biased variance over its features, then gamma (z - mean) / "
-                            "sqrt(var + eps) + beta.",
+    return Step(title, text="Per token: mean and biased variance over its features, then "
+                            "$gamma (z - mean) / sqrt(var + epsilon) + beta$.",
                 values={"mean": mean, "var": var, "gamma": ln["gamma"], "beta": ln["beta"]},
                 math=[[Sym("epsilon"), ln["eps"]]], result={name: value})

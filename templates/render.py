@@ -20,7 +20,7 @@ import jinja2
 from solvers.core import Solution, Step, exact_field
 
 from . import figures
-from .mathprint import equation, escape, fmt, name_text, named
+from .mathprint import GREEK, equation, expression_value, fmt, name_text, named, plain, prose, text_literal
 
 FORMATS = ("json", "text", "typst", "tex", "pdf")
 TARGET_OF = {"typst": "typst", "pdf": "typst", "tex": "latex", "text": "text"}
@@ -49,7 +49,7 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=keep_trailing_newline,
         undefined=jinja2.StrictUndefined, autoescape=False,
     )
-    env.filters["esc"] = lambda s: escape(str(s), target)
+    env.filters["esc"] = lambda s: prose(str(s), target)
     env.filters["math"] = lambda v: fmt(v, target)
     env.filters["name"] = lambda s: name_text(str(s), target)
     env.globals["target"] = target
@@ -57,11 +57,15 @@ def environment(target: str, folder: Path = TEMPLATES, keep_trailing_newline: bo
 
 
 class FigureSink:
-    """Collects the figures of a document: draws each into `folder` and hands back its file name."""
+    """Collects the figures of a document: draws each into `folder` and hands back its file name. For LaTeX,
+    which cannot include SVG without Inkscape, the SVG is also converted to a PDF of the image's own size
+    (a one-image Typst document) and the PDF's name is handed back."""
 
-    def __init__(self, folder: Path | None):
+    def __init__(self, folder: Path | None, target: str = "typst"):
         self.folder = folder
+        self.target = target
         self.count = 0
+        self.widths: dict[str, float] = {}  # file name -> fraction of the text width to set it at
 
     def add(self, figure) -> str | None:
         if self.folder is None:
@@ -69,12 +73,35 @@ class FigureSink:
         self.count += 1
         name = f"figure-{self.count}.svg"
         figures.draw(figure, self.folder / name)
+        width = figures.display_width(self.folder / name)
+        if self.target == "latex":
+            name = svg_to_pdf(self.folder / name).name
+        self.widths[name] = width
         return name
+
+
+def svg_to_pdf(svg: Path) -> Path:
+    """`figure-1.svg` -> `figure-1.pdf` next to it, the page as large as the image, compiled by Typst."""
+    import typst
+
+    pdf = svg.with_suffix(".pdf")
+    source = f'#set page(width: auto, height: auto, margin: 0pt)\n#image("{svg.name}")\n'
+    with tempfile.TemporaryDirectory(prefix="nnexam-fig-", dir=svg.parent) as tmp:
+        main = Path(tmp) / "figure.typ"
+        main.write_text(source.replace(svg.name, f"../{svg.name}"), encoding="utf-8")
+        try:
+            data = typst.compile(str(main), root=str(svg.parent))
+        except Exception as exc:  # typst raises its own error type with the compiler's message
+            raise RenderError(f"the figure {svg.name} could not be converted to PDF for LaTeX: {exc}") from exc
+    tmp_pdf = pdf.with_suffix(".pdf.part")
+    tmp_pdf.write_bytes(data)
+    tmp_pdf.replace(pdf)
+    return pdf
 
 
 def _cell(value: Any, target: str) -> str:
     if isinstance(value, str):
-        return escape(value, target)
+        return prose(value, target)
     m = fmt(value, target)
     if target == "text":
         return m
@@ -84,24 +111,24 @@ def _cell(value: Any, target: str) -> str:
 def step_context(step: Step, target: str, sink: FigureSink) -> dict[str, Any]:
     """A step with every value already printed for `target`."""
 
-    def lines(values: dict[str, Any]) -> list[str]:
-        return [named(k, v, target) for k, v in values.items()]
+    def lines(values: dict[str, Any], inline: bool = False) -> list[str]:
+        return [named(k, v, target, inline) for k, v in values.items()]
 
     table = None
     if step.table is not None:
         table = {
-            "columns": [escape(c, target) for c in step.table.columns],
+            "columns": [prose(c, target) for c in step.table.columns],
             "rows": [[_cell(v, target) for v in row] for row in step.table.rows],
         }
     fig = None
     if step.figure is not None:
         path = sink.add(step.figure)
         if path:
-            fig = {"path": path, "caption": escape(step.figure.caption, target)}
+            fig = {"path": path, "caption": prose(step.figure.caption, target), "width": sink.widths[path]}
     return {
-        "title": escape(step.title, target),
-        "text": escape(step.text, target),
-        "inputs": lines(step.inputs),
+        "title": prose(step.title, target),
+        "text": prose(step.text, target),
+        "inputs": lines(step.inputs, inline=True),
         "quantities": lines(step.values),
         "math": [equation(chain, target) for chain in step.math],
         "result": lines(step.result),
@@ -122,12 +149,21 @@ def answer_lines(solution: Solution, target: str) -> list[str]:
         if isinstance(value, (list, tuple)) and value and isinstance(value[0], dict):
             continue
         value = solution.exact.get(key, value)
+        if key in solution.one_based:
+            value = _plus_one(value)
         if isinstance(value, (list, tuple)) and value and all(type(v) is int for v in value):
             shown = "(" + ", ".join(str(v) for v in value) + ")"  # indices and shapes read as tuples
         else:
-            shown = fmt(_elide(value), target)
-        out.append(f"{name_text(_symbol_name(key), target)} = {shown}")
+            shown = fmt(_elide(expression_value(value)), target)
+        out.append(f"{_field_label(key, target)} = {shown}")
     return out
+
+
+def _plus_one(value: Any) -> Any:
+    """0-based indices (JSON) counted from 1, as the prose counts points, neurons and clusters."""
+    if isinstance(value, (list, tuple)):
+        return [_plus_one(v) for v in value]
+    return value + 1 if isinstance(value, int) and not isinstance(value, bool) else value
 
 
 ANSWER_ITEMS = 8
@@ -151,23 +187,49 @@ def _symbol_name(field: str) -> str:
     return field.replace("_", " ") if "_" in field else field
 
 
+def _field_label(field: str, target: str) -> str:
+    """An answer field's label: its words, a Greek word as its letter ("balance_alpha": balance α)."""
+    words = field.split("_")
+    if "_" not in field or not any(w in GREEK for w in words):
+        return name_text(_symbol_name(field), target)
+    join = {"typst": " ", "latex": r"\ ", "text": " "}[target]
+    return join.join(name_text(w, target) if w in GREEK or len(w) == 1 else text_literal(w, target)
+                     for w in words)
+
+
 def solution_context(solution: Solution, target: str, sink: FigureSink, title: str | None = None) -> dict:
     return {
-        "title": escape(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
+        "title": prose(title or f"Solution: {solution.kind.replace('_', ' ')}", target),
         "kind": solution.kind,
         "steps": [step_context(s, target, sink) for s in solution.steps],
         "answer": answer_lines(solution, target),
-        "warnings": [escape(w, target) for w in solution.warnings],
+        "warnings": [prose(w, target) for w in _unsaid(solution)],
     }
 
 
+def _unsaid(solution: Solution) -> list[str]:
+    """The warnings that no step's text already says (competitive's ties and half-way roundings are told in
+    the step where they happen; the documents do not repeat them in a list of notes)."""
+    said: list[str] = []
+
+    def walk(step: Step) -> None:
+        said.append(step.text.lower())
+        for child in step.children:
+            walk(child)
+
+    for step in solution.steps:
+        walk(step)
+    text = " ".join(said)
+    return [w for w in solution.warnings if str(w).lower() not in text]
+
+
 def render_template(template: str, context: dict[str, Any], target: str) -> str:
-    return document_template(template, target).render(**context)
+    return _template(template, target).render(**context)
 
 
-@lru_cache(maxsize=32)
-def document_template(template: str, target: str) -> jinja2.Template:
-    """A document template, compiled once per process (each variant's documents render it again)."""
+@lru_cache(maxsize=64)
+def _template(template: str, target: str) -> jinja2.Template:
+    """A shared template's compiled form, kept: a gradebook renders the same one for every student."""
     return environment(target).get_template(f"{target}/{template}{SUFFIX[target]}.j2")
 
 
@@ -195,6 +257,26 @@ def typst_compiler(pid: int):
     return typst.Compiler()
 
 
+def compile_typst_sources(sources: list[str], progress=None) -> list[bytes]:
+    """Compile many small Typst documents (self-contained: no figures, no imports) to PDF bytes with one
+    `typst.Compiler`, which loads the fonts once (bench/marking.py compares it with `typst.compile` per
+    document: for the two-page feedback documents the layout dominates and they take about as long).
+    `progress()` is called after each."""
+    import typst
+
+    compiler = typst.Compiler()
+    pdfs = []
+    for source in sources:
+        try:
+            pdfs.append(compiler.compile(input=source.encode("utf-8")))
+            if progress is not None:
+                progress()
+        except Exception as exc:  # typst raises its own error type with the compiler's message
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RenderError(f"the Typst compiler refused the document: {first}") from exc
+    return pdfs
+
+
 def render_document(template: str, context_for, fmt_name: str, output: Path | None) -> str | Path:
     """Render a document. `context_for(target, sink)` builds the template context; `fmt_name` is one of
     text, typst, tex, pdf. Returns the text, or the written path for pdf (and for typst/tex with a
@@ -209,7 +291,7 @@ def render_document(template: str, context_for, fmt_name: str, output: Path | No
     if output is None:
         return render_template(template, context_for(target, FigureSink(None)), target)
     output.parent.mkdir(parents=True, exist_ok=True)
-    sink = FigureSink(output.parent if target != "text" else None)
+    sink = FigureSink(output.parent if target != "text" else None, target)
     output.write_text(render_template(template, context_for(target, sink), target), encoding="utf-8")
     return output
 
@@ -220,7 +302,7 @@ def render_solution(solution: Solution, fmt_name: str, output: Path | None = Non
     if fmt_name not in FORMATS:
         raise RenderError(f"unknown format {fmt_name!r}; the formats are: {', '.join(FORMATS)}")
     if fmt_name == "json":
-        text = json.dumps(solution.to_json(), indent=2)
+        text = json.dumps(solution.to_json(prose=plain), indent=2)
         if output is not None:
             output.write_text(text + "\n", encoding="utf-8")
             return output

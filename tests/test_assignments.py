@@ -332,3 +332,35 @@ def test_practice_constraints_refuse_ties_non_convergence_and_repeated_eigenvalu
     far = {"points": [[-3], [-2], [-1], [4], [5]], "initial_means": [[-2], [4]], "initial_covariances": [[[1]], [[1]]],
            "initial_weights": [0.5, 0.5], "iterations": 1}
     assert "responsibilities_not_degenerate" in failures(practice.gmm_one_dimension, "gmm_em", far)
+
+
+def test_hw5_q1_runs_the_asked_500_iterations_and_prints_its_solution_once():
+    """The statement asks for eta = 0.02, 0.05, 0.1 and 500 iterations each; part (a)'s worked solution plots
+    the three runs, parts (b) and (c) point to it instead of repeating it."""
+    from assignments.documents import document_context
+    from templates.render import FigureSink
+
+    variant = build(load("hw5"), None)
+    q1 = variant.questions[0]
+    assert [p.params["iterations"] for p in q1.parts] == [500, 500, 500]
+    assert q1.parts[0].params["compare_rates"] == [p.params["learning_rate"] for p in q1.parts]
+    context = document_context(variant, "text", FigureSink(None), True)
+    parts = context["questions"][0]["parts"]
+    assert parts[0]["solution"] is not None
+    assert [p["solution"] for p in parts[1:]] == [None, None] and [p["worked_in"] for p in parts[1:]] == ["a", "a"]
+    drawn = build(load("hw5"), 3).questions[0]
+    assert drawn.parts[0].params["compare_rates"] == [p.params["learning_rate"] for p in drawn.parts]
+
+
+def test_worked_in_must_name_another_part_with_a_kind(tmp_path, monkeypatch):
+    from assignments import core
+
+    folder = tmp_path / "bad_worked"
+    folder.mkdir()
+    (folder / "q1.j2").write_text("<% block intro %><% endblock %>", encoding="utf-8")
+    (folder / "assignment.yaml").write_text(
+        "questions:\n  - id: q1\n    parts:\n      - {id: a, points: 1, answer: x}\n"
+        "      - {id: b, points: 1, answer: y, worked_in: a}\n", encoding="utf-8")
+    monkeypatch.setattr(core, "ROOT", tmp_path)
+    with pytest.raises(core.AssignmentError, match=r"parts\[1\]\.worked_in: 'a' is no other part"):
+        core.load("bad-worked")

@@ -33,6 +33,12 @@ def check(params):
             {k: want[k] for k in ("epoch", "point_index", "winner")}
         np.testing.assert_allclose(got["outputs"], want["outputs"], rtol=1e-12)
         np.testing.assert_allclose(got["weights"], want["weights"], rtol=1e-12)
+    for alt in data.get("alternatives", []):  # the same run under the other conventions, by the oracle
+        other = oracle({**params, "tie_break": alt["tie_break"], "rounding": alt["rounding"]})
+        if other["diverged"]:
+            assert alt["final_weights"] is None
+        else:
+            np.testing.assert_allclose(alt["final_weights"], other["final_weights"], rtol=1e-12)
     return sol
 
 
@@ -75,6 +81,25 @@ def test_mock_final_q2_other_conventions_differ():
     assert high.answer["steps"][1]["winner"] == 1
     assert high.answer["steps"][1]["weights"][1] == [2, 0]  # (3/2, 0) rounded half to even
     assert any("towards the higher index" in w for w in high.warnings)
+
+
+def test_mock_final_q2_names_its_conventions_and_gives_the_others():
+    """The statement leaves the tie at epoch 1 and the half-way roundings open: the solution says which
+    conventions it takes and gives the final weights under the others (the issue's (0, 2), (2, 2) for a tie
+    towards neuron 2 and (1, 1), (1, -1) for halves away from zero; `check` compares each with the oracle)."""
+    sol = check(dict(solvers.kind_info("competitive").examples["mock_final_q2"]))
+    by = {(a["tie_break"], a["rounding"]): a["final_weights"] for a in sol.answer["alternatives"]}
+    assert set(by) == {(t, r) for t in ("lowest", "highest") for r in ("half_even", "half_away")}
+    assert by[("lowest", "half_even")] == sol.answer["final_weights"]
+    assert by[("highest", "half_even")] == [[0, 2], [2, 2]] and by[("lowest", "half_away")] == [[1, 1], [1, -1]]
+    step = sol.steps[-1]
+    assert step.title == "Conventions" and "towards the lower index" in step.text and "even" in step.text
+    assert len(step.table.rows) == 4 and [r[-1] for r in step.table.rows].count("taken") == 1
+
+
+def test_no_alternatives_without_a_tie_or_a_half():
+    sol = check(solvers.kind_info("competitive").examples["lecture_standard_rule"])
+    assert "alternatives" not in sol.answer and sol.steps[-1].title != "Conventions"
 
 
 def test_lecture_standard_rule_example():

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import solvers
@@ -191,6 +191,11 @@ def networks(draw):
 @settings(max_examples=40, deadline=None)
 @given(networks())
 def test_random_networks_match_torch_autograd(params):
+    if params["loss"] == "bce":
+        # A saturated sigmoid (1 - y below 1e-6) leaves torch's float64 1 - y with few correct digits, so its
+        # bce gradient (1 - t)/(1 - y) is no reference there (hypothesis found y = 1 - 1.8e-12, slope 5).
+        output = solve("forward_pass", {k: v for k, v in params.items() if k != "learning_rate"}).answer["output"]
+        assume(all(1 - y > 1e-6 for y in output))
     check_against_torch("backprop", params)
     check_against_torch("forward_pass", {k: v for k, v in params.items() if k != "learning_rate"})
 

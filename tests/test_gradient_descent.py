@@ -97,7 +97,7 @@ def test_float_objective_coefficients_are_read_as_decimals():
 def test_figure_draws(tmp_path):
     for params in (HW5, {"objective": "exp(w) - 2*w", "variables": ["w"], "start": 0, "learning_rate": 0.3,
                          "iterations": 20}):
-        path = draw(_figure(solve("gradient_descent", {**params, "iterations": 20})), tmp_path / "f.png")
+        path = draw(_figure(solve("gradient_descent", {**params, "iterations": 20})), tmp_path / "f.svg")
         assert path.stat().st_size > 1000
 
 
@@ -132,6 +132,8 @@ def test_random_quadratics_match_torch_autograd(a, b, c, d, e, eta, start, itera
     ({**HW5, "learning_rate": -0.1}, "learning_rate"),
     ({**HW5, "learning_rate": None}, "learning_rate"),
     ({**HW5, "eta": 0.1}, "eta"),
+    ({**HW5, "compare_rates": 0.1}, "compare_rates"),
+    ({**HW5, "compare_rates": [0.1, -0.2]}, "compare_rates[1]"),
 ])
 def test_bad_parameters_name_the_field(params, field):
     with pytest.raises(ParamError) as err:
@@ -151,3 +153,23 @@ def test_exact_iterates_stay_exact_with_halves_in_the_gradient():
         w = [wi - eta * gi for wi, gi in zip(w, g, strict=True)]
         expected.append([str(v) for v in w])
     assert solve("gradient_descent", params).answer["iterates_exact"] == expected
+
+
+def test_compare_rates_plot_the_asked_runs_and_the_divergent_one_is_cut():
+    """HW5 Q1(b): 500 iterations for eta = 0.02, 0.05, 0.1; each curve against a direct loop on the
+    gradient written by hand (26 w1 - 10 w2 + 4, -10 w1 + 4 w2 - 2), w* = (1, 3)."""
+    sol = solve("gradient_descent", {**HW5, "compare_rates": [0.1, 0.02, 0.05]})
+    fig = _figure(sol)
+    assert [s["diverges"] for s in fig.data["series"]] == [False, False, True]
+    assert "$eta = 0.02, 0.05, 0.1$" in fig.caption and "$eta = 0.1$ after iteration" in fig.caption
+    for rate, series in zip([0.02, 0.05, 0.1], fig.data["series"], strict=True):
+        w, ys = [0.0, 0.0], []
+        for _ in range(501):
+            ys.append(float(np.hypot(w[0] - 1, w[1] - 3)))
+            if ys[-1] > 1e4 * ys[0] or len(ys) == 501:
+                break
+            g = (26 * w[0] - 10 * w[1] + 4, -10 * w[0] + 4 * w[1] - 2)
+            w = [w[0] - rate * g[0], w[1] - rate * g[1]]
+        np.testing.assert_allclose(series["y"], ys, rtol=1e-9)
+    assert len(fig.data["series"][0]["y"]) == 501 and len(fig.data["series"][2]["y"]) < 30
+    assert sol.params["compare_rates"] == [0.02, 0.05, 0.1]

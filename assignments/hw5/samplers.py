@@ -42,8 +42,10 @@ def quadratic_descent(rng):
     rates = sorted(rng.choice(below, size=2, replace=False).tolist()) if len(below) >= 2 else [0.0, 0.0]
     rates.append(pick(rng, above[:2]) if above else 1.0)
     text = str(objective).replace("**", "^")
-    common = {"objective": text, "variables": ["w1", "w2"], "start": [0, 0], "iterations": 10}
-    return {pid: {**common, "learning_rate": float(r)} for pid, r in zip("abc", rates, strict=True)}
+    common = {"objective": text, "variables": ["w1", "w2"], "start": [0, 0], "iterations": 500}
+    draw = {pid: {**common, "learning_rate": float(r)} for pid, r in zip("abc", rates, strict=True)}
+    draw["a"]["compare_rates"] = [float(r) for r in rates]  # part (a)'s worked solution plots all three runs
+    return draw
 
 
 @sampler("small_network", constraints=[

@@ -127,6 +127,9 @@ def elbo_example(rng):
 
 # 3*(1 - x)**2 is left out: its inverse CDF comes back in a complex-root form, unfit for a key.
 DENSITIES = ["2 - 2*x", "2*x", "3*x**2", "1/2 + x", "3/2 - x", "4*x**3"]
+# Initial generators for (a): monotone maps of [0, 1] onto itself (no piecewise D*: a STACK answer stays one
+# expression); G = z^2 has a density with 1/sqrt(x), so its loss value is numeric only (a warning says so).
+GENERATORS = ["z", "sqrt(z)", "1 - z", "1 - sqrt(z)", "z**(1/3)", "z**2"]
 X, Z = sp.symbols("x z")
 
 
@@ -172,9 +175,10 @@ def _inverts(generator, cdf):
     Constraint("generator_inverts_cdf", "F(G(z)) = z: G(Z) has the data distribution", _generator_inverts_cdf),
 ])
 def gan_density(rng):
-    """A polynomial density on [0, 1] with a closed-form inverse CDF, identity initial generator."""
+    """A polynomial density on [0, 1] with a closed-form inverse CDF, and an initial generator for (a)."""
     density = pick(rng, DENSITIES)
-    return {"a": {"data_density": density, "support": [0, 1], "generator": "z"},
+    generator = pick(rng, GENERATORS)
+    return {"a": {"data_density": density, "support": [0, 1], "generator": generator},
             "b": {"data_density": density, "support": [0, 1], "noise": "uniform"}}
 
 

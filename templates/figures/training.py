@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from . import pyplot
 
 
 def _save(fig, path: Path) -> Path:
+    plt = pyplot()
     fig.savefig(path, dpi=110, bbox_inches="tight", metadata={"Date": None} if path.suffix == ".svg" else None)
     plt.close(fig)
     return path
@@ -23,6 +22,7 @@ def _save(fig, path: Path) -> Path:
 
 def curves(path: Path, series: dict[str, list[float]], ylabel: str, title: str) -> Path:
     """Curves against the epoch (index 0 = before training), one per named series."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 3.4))
     for name, values in series.items():
         ax.plot(range(len(values)), values, marker="o" if len(values) <= 30 else None, markersize=3, label=name)
@@ -38,6 +38,7 @@ def curves(path: Path, series: dict[str, list[float]], ylabel: str, title: str) 
 def image_grid(path: Path, images: np.ndarray, rows: int, cols: int, titles: list[str] | None = None,
                title: str = "") -> Path:
     """rows x cols grid of 28x28 grey images (values shown on a fixed [0, 1] scale, ink white on black)."""
+    plt = pyplot()
     images = np.asarray(images).reshape(-1, 28, 28)
     fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.45 * rows + 0.3))
     for k, ax in enumerate(np.ravel(axes)):
@@ -53,6 +54,7 @@ def image_grid(path: Path, images: np.ndarray, rows: int, cols: int, titles: lis
 
 def table_heatmap(path: Path, table: np.ndarray, title: str) -> Path:
     """The 10x10 digit/cluster table: rows digit i, columns centre j, counts printed in the cells."""
+    plt = pyplot()
     table = np.asarray(table)
     fig, ax = plt.subplots(figsize=(6, 5))
     ax.imshow(table, cmap="Blues")
@@ -71,6 +73,7 @@ def table_heatmap(path: Path, table: np.ndarray, title: str) -> Path:
 
 def boundary_scatter(path: Path, X: np.ndarray, f: np.ndarray, Y: np.ndarray | None = None, title: str = "") -> Path:
     """HW5 Q2 (e): the 3-D scatter of (x1, x2, f(x1, x2)) of the trained network (friend's labels in grey)."""
+    plt = pyplot()
     fig = plt.figure(figsize=(6, 6))
     ax = fig.add_subplot(projection="3d")
     if Y is not None:

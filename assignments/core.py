@@ -30,6 +30,7 @@ import numpy as np
 import yaml
 
 import solvers
+from solvers import cache as solver_cache
 from solvers.core import Solution, to_json
 from solvers.errors import NnexamError
 
@@ -163,7 +164,7 @@ class Variant:
             for p in q.parts:
                 entry: dict[str, Any] = {"id": p.id, "points": p.spec.points, "kind": p.spec.kind,
                                          "params": to_json(p.params) if p.params is not None else None,
-                                         "answer": p.solution.to_json()["answer"] if p.solution else None}
+                                         "answer": to_json(p.solution.answer) if p.solution else None}
                 if p.spec.answer:
                     entry["model_answer"] = model_answer(self.assignment.folder, p.spec.answer,
                                                          q.template_context(self.seed), "text")
@@ -378,8 +379,9 @@ def _solve_parts(q: QuestionSpec, draw: dict[str, Any], wrap: bool = True) -> di
 
 @lru_cache(maxsize=2048)
 def solve_cached(kind: str, params_json: str) -> Solution:
-    """Solvers are pure, so equal parameters (a density drawn twice) are solved once per process."""
-    return solvers.solve(kind, json.loads(params_json))
+    """Solvers are pure, so equal parameters (a density drawn twice) are solved once per process, and a slow
+    (symbolic) solve once per machine (`solvers.cache`)."""
+    return solver_cache.solve_through(kind, params_json, lambda: solvers.solve(kind, json.loads(params_json)))
 
 
 def check_constraints(variant: Variant) -> dict[str, list[str]]:

@@ -16,8 +16,7 @@ from templates.mathprint import escape, prose
 from templates.render import render_document, solution_context
 
 from .core import Variant, code_spec
-from .markup import environment
-from .statements import model_answer, statements
+from .statements import compiled, model_answer, statements
 
 DOCUMENTS = ("problems", "solutions")
 CODE_WIDTH = 96  # characters per line of a starter-code block: fits the page at 8pt (Typst) and footnotesize (LaTeX)
@@ -71,7 +70,6 @@ def points_text(points: float) -> str:
 
 def document_context(variant: Variant, target: str, sink, show_solutions: bool) -> dict[str, Any]:
     a = variant.assignment
-    env = environment(a.folder, target)
     questions = []
     for q in variant.questions:
         context = q.template_context(variant.seed)
@@ -104,7 +102,7 @@ def document_context(variant: Variant, target: str, sink, show_solutions: bool) 
     title = a.title + (" — Solutions" if show_solutions else "")
     return {
         "title": escape(title, target), "subtitle": prose(a.subtitle, target),
-        "instructions": env.from_string(a.instructions).render().strip() if a.instructions else "",
+        "instructions": compiled(a.folder, target, a.instructions).render().strip() if a.instructions else "",
         "name_line": a.name_line, "total": points_text(a.points), "count": len(variant.questions),
         "variant": escape(variant_line, target), "student": student, "show_solutions": show_solutions,
         "questions": questions,

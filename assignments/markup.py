@@ -15,6 +15,7 @@ is (avoid the characters `* _ # $ @ < \\ % & ~ ^ { }`); everything else goes thr
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ from templates.render import environment as render_environment
 ORDINALS = ["zeroth", "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"]
 
 
+@lru_cache(maxsize=64)
 def environment(folder: Path, target: str) -> jinja2.Environment:
-    """The statement templates of an assignment folder, with the helpers below as globals."""
+    """The statement templates of an assignment folder, with the helpers below as globals (made once per
+    folder and target: jinja2 then compiles each template once per process, not once per variant)."""
     env = render_environment(target, folder, keep_trailing_newline=False)
     env.globals.update(helpers(target))
     return env

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import jinja2
 
 from .markup import environment
 
@@ -40,4 +43,10 @@ def model_answer(folder: Path, text: str | None, context: dict[str, Any], target
     """A part's written model answer (a jinja2 string of the assignment's data), rendered; "" without one."""
     if not text:
         return ""
-    return join_math(environment(folder, target).from_string(text).render(**context).strip(), target)
+    return join_math(compiled(folder, target, text).render(**context).strip(), target)
+
+
+@lru_cache(maxsize=512)
+def compiled(folder: Path, target: str, text: str) -> jinja2.Template:
+    """The jinja2 template of the string `text`, compiled once per process (variants render it many times)."""
+    return environment(folder, target).from_string(text)

@@ -53,6 +53,32 @@ True
 '''
 
 
+FLOOR = r'''
+import json, os, statistics, time
+import torch
+from autograder.references.hw7 import Autoencoder, KMeansNet
+torch.set_num_threads(1)  # as in a grading worker
+def fork():
+    t = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return time.perf_counter() - t
+models = (KMeansNet(), Autoencoder())
+def one_pass():
+    t = time.perf_counter()
+    for model in models:
+        out = model(torch.rand(8, 1, 28, 28))
+        if out.requires_grad:
+            out.pow(2).mean().backward()
+    return time.perf_counter() - t
+one_pass()
+print(json.dumps({"fork_s": statistics.median(fork() for _ in range(20)),
+                  "pass_s": statistics.median(one_pass() for _ in range(20))}))
+'''
+
+
 def otter_test(name: str, code: str, points: int) -> str:
     case = {"code": code, "hidden": False, "locked": False}
     suite = {"cases": [case], "scored": True, "setup": "", "teardown": "", "type": "doctest"}
@@ -158,13 +184,16 @@ def run(args, work: Path) -> None:
     rows_out = [[f"nnexam grade (folder, -j {args.jobs})", args.count, f"{batch_s:.1f}",
                  f"{batch_s / args.count:.2f}", f"{nnexam_rate:.3f}", "measured", str(full)]]
     if zip_path is not None:
-        subset = [s for i, s in enumerate(categories) if i % max(1, args.count // args.otter) == 0][:args.otter]
-        timings, full_counts = [], {c: 0 for c in counts}
+        by_category = [[s for s, sc in categories.items() if sc == c] for c in sorted(counts)]
+        rounds = [group[i:i + 1] for i in range(args.otter) for group in by_category]  # round robin
+        subset = [s for one in rounds for s in one][:args.otter]
+        timings, full_counts, same = [], {c: 0 for c in counts}, 0
         for stem in subset:
             seconds, score = otter_run(zip_path, folder / f"{stem}.py", work / "otter-runs")
             timings.append(seconds)
             if score == 20:
                 full_counts[categories[stem]] += 1
+            same += (score == 20) == (stem in perfect)
         in_subset = {c: sum(1 for s in subset if categories[s] == c) for c in counts}
         otter_full = {c: f"{full_counts[c]}/{in_subset[c]}" for c in counts}
         per = statistics.median(timings)
@@ -179,6 +208,13 @@ def run(args, work: Path) -> None:
     if zip_path is not None:
         print(f"ratio nnexam / otter (throughput): {nnexam_rate * per:.2f}x serial otter, "
               f"{nnexam_rate * per / args.jobs:.2f}x otter at {args.jobs} at a time")
+        print(f"same verdict (full marks or not) from otter and nnexam on {same}/{len(subset)} of the subset")
+    floor = json.loads(subprocess.run([sys.executable, "-c", FLOOR], capture_output=True, text=True, cwd=ROOT,
+                                      check=True).stdout)
+    floor_s = args.count * (floor["fork_s"] + floor["pass_s"]) / args.jobs
+    print(f"floor: a process fork ({floor['fork_s'] * 1000:.1f} ms) and one forward/backward pass of each "
+          f"reference model ({floor['pass_s'] * 1000:.1f} ms) per submission, {args.jobs} at a time: "
+          f"{floor_s:.1f} s for {args.count}; nnexam takes {batch_s / floor_s:.1f}x that")
     per_sub = batch_s * args.jobs / args.count
     print(f"per-submission cost inside the batch ({args.jobs} workers): {per_sub:.2f} s; workers are forked from "
           f"a zygote that imported torch once, so they no longer pay a Python + torch start-up ({torch_s:.2f} s)")

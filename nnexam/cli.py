@@ -1,15 +1,16 @@
 """The `nnexam` command: a thin layer over the packages.
 
-Every subcommand lives in its own module under `nnexam/commands/` and exposes a click command named
-`command`; they are found automatically. A user mistake prints one line on stderr and exits with 2.
+Every subcommand lives in its own module under `nnexam/commands/`, named after the subcommand, and exposes a
+click command named `command`; they are found automatically and imported only when used, so `nnexam render`
+never imports torch, otter or the autograder. A user mistake prints one line on stderr and exits with 2.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-import pkgutil
 import sys
+from pathlib import Path
 
 import click
 
@@ -30,7 +31,36 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (NnexamError, RenderError, FileNotFoundError, IsADirectoryError, PermissionError)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class LazyGroup(click.Group):
+    """A group whose subcommands are the modules of `nnexam.commands`, each imported on first use (click's
+    lazy-loading pattern); a module that fails to import becomes a command that explains why."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(command_modules()))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in command_modules():
+            self.add_command(_load_command(cmd_name), cmd_name)
+        return self.commands.get(cmd_name)
+
+
+def command_modules() -> list[str]:
+    return sorted({p.stem for folder in commands.__path__ for p in Path(folder).glob("*.py")
+                   if not p.stem.startswith("_")})
+
+
+def _load_command(name: str) -> click.Command:
+    try:
+        mod = importlib.import_module(f"{commands.__name__}.{name}")
+    except Exception as exc:  # one broken subcommand must not take the others down
+        return _broken(name, exc)
+    command = getattr(mod, "command", None)
+    if not isinstance(command, click.Command):
+        return _broken(name, TypeError(f"nnexam.commands.{name} defines no click command named 'command'"))
+    return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="nnexam")
 def cli() -> None:
     """nnexam: problem sets, step-by-step solutions, key audits and a hardened autograder for
@@ -44,18 +74,6 @@ def cli() -> None:
     """
 
 
-def _load_commands() -> None:
-    for module in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        try:
-            mod = importlib.import_module(f"{commands.__name__}.{module.name}")
-        except Exception as exc:  # one broken subcommand must not take the others down
-            cli.add_command(_broken(module.name, exc))
-            continue
-        command = getattr(mod, "command", None)
-        if isinstance(command, click.Command):
-            cli.add_command(command)
-
-
 def _broken(name: str, exc: Exception) -> click.Command:
     reason = " ".join(f"{type(exc).__name__}: {exc}".split())
 
@@ -65,9 +83,6 @@ def _broken(name: str, exc: Exception) -> click.Command:
         raise UserError(f"the '{name}' command could not be loaded ({reason}); check the installation")
 
     return unavailable
-
-
-_load_commands()
 
 
 def fail(message: str, code: int = EXIT_USER_ERROR) -> None:

@@ -58,7 +58,7 @@ def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rat
     if len(set(names)) != len(names):
         raise P.ParamError("variables", f"names must be distinct, got {names}")
     objective = P.expression(P.get(params, "objective"), "objective", names)
-    objective = sp.nsimplify(objective, rational=True)  # 0.5 means 1/2, as for every other input
+    objective = _rational(objective)  # 0.5 means 1/2, as for every other input
     symbols = sorted(objective.free_symbols, key=lambda s: names.index(str(s)))
     by_name = {str(s): s for s in symbols}
     symbols = [by_name.get(n, sp.Symbol(n, real=True)) for n in names]
@@ -70,6 +70,23 @@ def _read(params: dict[str, Any]) -> tuple[sp.Expr, list[sp.Symbol], list[sp.Rat
     eta = P.rational(P.get(params, "learning_rate"), "learning_rate", positive=True)
     iterations = P.integer(P.get(params, "iterations"), "iterations", low=0, high=MAX_ITERATIONS)
     return objective, symbols, start, eta, iterations, bare
+
+
+def _rational(expr: sp.Expr) -> sp.Expr:
+    """`sp.nsimplify(expr, rational=True)`: every float as the rational of its decimal digits. A float of at
+    most 10 significant digits is that decimal exactly (nsimplify finds no other number that close to it), so
+    those are replaced directly; nsimplify, which costs ~10 ms a float, handles any other."""
+    floats = expr.atoms(sp.Float)
+    if not floats:
+        return expr
+    exact = {}
+    for f in floats:
+        digits = repr(float(f))
+        mantissa = digits.lower().split("e")[0].replace("-", "").replace(".", "").lstrip("0")
+        if not f.is_finite or len(mantissa) > 10:
+            return sp.nsimplify(expr, rational=True)
+        exact[f] = sp.Rational(digits)
+    return expr.xreplace(exact)
 
 
 def _compare_rates(params: dict[str, Any]) -> list[float] | None:
@@ -86,12 +103,16 @@ def _short(r: sp.Rational) -> bool:
     return len(str(abs(r.p))) <= EXACT_DIGITS and len(str(r.q)) <= EXACT_DIGITS
 
 
-def _exact_run(grad_exact, start: list[sp.Rational], eta: sp.Rational, iterations: int):
-    """Exact iterates and gradients while they stay rational and short; stops at the first that does not."""
+def _exact_run(gradient: list[sp.Expr], symbols: list[sp.Symbol], start: list[sp.Rational], eta: sp.Rational,
+               iterations: int):
+    """Exact iterates and gradients while they stay rational and short; stops at the first that does not.
+    The gradient is evaluated by substituting the rationals into the exact expression (a pole gives zoo,
+    which is not rational, so the run stops there)."""
     w, points, grads = list(start), [list(start)], []
     for _ in range(iterations):
         try:
-            g = [sp.nsimplify(v) if isinstance(v, sp.Float) else v for v in grad_exact(*w)]
+            at = dict(zip(symbols, w, strict=True))
+            g = [sp.nsimplify(v) if isinstance(v, sp.Float) else v for v in (gi.xreplace(at) for gi in gradient)]
         except (ZeroDivisionError, TypeError, ValueError):
             break
         if not all(isinstance(v, sp.Rational) for v in g):
@@ -141,7 +162,7 @@ def _quadratic(objective: sp.Expr, symbols: list[sp.Symbol]) -> dict[str, Any] |
     top = eigen[-1]
     critical = sp.radsimp(2 / top) if numeric[-1] > 0 else None
     return {"H": H, "c": c, "eigen": eigen, "numeric": numeric, "points": points, "unique": unique,
-            "critical": critical, "psd": numeric[0] >= -1e-12 and all(sp.simplify(v).is_nonnegative
+            "critical": critical, "psd": numeric[0] >= -1e-12 and all(_sign(v, "is_nonnegative")
                                                                       for v in eigen)}
 
 
@@ -164,7 +185,14 @@ def _converges(q: dict[str, Any], eta: sp.Rational) -> bool:
     """From every start: every eigenvalue in (0, 2/eta), or 0 where the stationary points exist."""
     if not q["points"] or not q["psd"] or q["critical"] is None:
         return False
-    return bool(sp.simplify(eta * q["eigen"][-1] - 2).is_negative)
+    return bool(_sign(eta * q["eigen"][-1] - 2, "is_negative"))
+
+
+def _sign(value: sp.Expr, question: str) -> bool | None:
+    """`value.is_negative` (or another sign question) of an exact number, simplifying it only when sympy's
+    assumptions cannot decide it as it stands (simplify is the slow part of a solve)."""
+    answer = getattr(value, question)
+    return answer if answer is not None else getattr(sp.simplify(value), question)
 
 
 def _show(point: list[Any], scalar: bool) -> Any:
@@ -182,7 +210,9 @@ def solve(params: dict[str, Any]) -> Solution:
     objective, symbols, start, eta, iterations, scalar = _read(params)
     compare = _compare_rates(params)
     warnings: list[str] = []
-    gradient = [sp.simplify(sp.diff(objective, s)) for s in symbols]
+    polynomial = objective.is_polynomial(*symbols)  # its derivatives are polynomials: expand is their simplest form
+    gradient = [sp.expand(sp.diff(objective, s)) if polynomial else sp.simplify(sp.diff(objective, s))
+                for s in symbols]
     R = sp.Lambda(tuple(symbols), objective)
     steps = [Step("Compute the gradient",
                   text="Differentiate $R$ with respect to each variable.",
@@ -190,8 +220,7 @@ def solve(params: dict[str, Any]) -> Solution:
                         *[[sp.Derivative(sp.Symbol("R"), s, evaluate=False), g] for s, g in zip(
                             symbols, gradient, strict=True)]])]
 
-    grad_exact = sp.lambdify(symbols, gradient, modules="sympy")
-    exact_points, exact_grads = _exact_run(grad_exact, start, eta, iterations)
+    exact_points, exact_grads = _exact_run(gradient, symbols, start, eta, iterations)
     all_exact = len(exact_points) == iterations + 1
     if all_exact:
         points = [[float(v) for v in p] for p in exact_points]
@@ -279,7 +308,7 @@ def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Ration
                                        "in some direction and gradient descent cannot converge."))
     else:
         conv = _converges(q, eta)
-        below = bool(sp.simplify(eta * eigen[-1] - 2).is_negative)
+        below = bool(_sign(eta * eigen[-1] - 2, "is_negative"))
         if conv:
             decision = "$eta < eta_crit$: every factor $|1 - eta lambda|$ is below 1, so gradient descent converges."
         elif not below:

@@ -46,13 +46,33 @@ def test_user_mistakes_give_one_line_and_exit_2():
 
 
 def test_every_command_loads_and_explains_itself():
+    import click
     from click.testing import CliRunner
 
     from nnexam.cli import cli
 
-    assert {"solve", "kinds", "render", "generate", "grade", "otter", "train", "audit"} <= set(cli.commands)
-    for name, command in cli.commands.items():
+    ctx = click.Context(cli)
+    names = cli.list_commands(ctx)
+    assert {"solve", "kinds", "render", "generate", "grade", "otter", "train", "audit"} <= set(names)
+    for name in names:
+        command = cli.get_command(ctx, name)
+        assert command is not None and command.name == name, name
         result = CliRunner().invoke(cli, [name, "--help"])
         assert result.exit_code == 0, name
         assert "unavailable" not in result.output, f"{name}: {result.output}"
         assert len((command.help or "").strip()) > 20, f"{name} has no help text"
+
+
+def test_a_subcommand_that_fails_to_import_is_explained_not_fatal(monkeypatch):
+    """Subcommands are imported lazily; one whose module does not import becomes a command that says why."""
+    import click
+
+    from nnexam import cli as cli_module
+
+    names = cli_module.command_modules() + ["no_such_module_here"]
+    monkeypatch.setattr(cli_module, "command_modules", lambda: names)
+    ctx = click.Context(cli_module.cli)
+    broken = cli_module.cli.get_command(ctx, "no_such_module_here")
+    assert "unavailable" in (broken.help or "")
+    assert cli_module.cli.get_command(ctx, "kinds").name == "kinds"
+    monkeypatch.delitem(cli_module.cli.commands, "no_such_module_here")

@@ -171,3 +171,16 @@ def test_bad_redraws_are_one_line_exit_2(flag, tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not (tmp_path / "key.json").exists()
+
+
+def test_worker_processes_write_the_same_variants(tmp_path):
+    """`-j 2` only spreads the writing over processes: the variants (drawn first, in order) are the same files."""
+    for jobs in ("1", "2"):
+        out = run("generate", "hw5", "-n", "3", "--seed", "4", "--no-solutions", "--format", "tex", "-j", jobs,
+                  "-o", str(tmp_path / jobs))
+        assert out.returncode == 0, out.stderr
+    files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*") if p.is_file())
+    assert len(files) >= 7
+    assert files == sorted(p.relative_to(tmp_path / "2") for p in (tmp_path / "2").rglob("*") if p.is_file())
+    for name in files:
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name

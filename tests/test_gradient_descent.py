@@ -141,6 +141,20 @@ def test_bad_parameters_name_the_field(params, field):
     assert str(err.value).startswith(field) and "\n" not in str(err.value)
 
 
+def test_exact_iterates_stay_exact_with_halves_in_the_gradient():
+    """x_1/2 in the gradient once made Python floats (lambdify printed 1/2 as a float division), so the 'exact'
+    iterates were floats turned back into long fractions; an independent Fraction loop must match exactly."""
+    params = {"objective": "1.5*x_0**2 + 0.5*x_0*x_1 + 2.0*x_0 + 0.5*x_1**2 - 1.5*x_1 + 2.5",
+              "variables": ["x_0", "x_1"], "start": [0, 2], "learning_rate": 0.3, "iterations": 4}
+    w, eta = [Fraction(0), Fraction(2)], Fraction(3, 10)
+    expected = [[str(v) for v in w]]
+    for _ in range(4):
+        g = [3 * w[0] + w[1] / 2 + 2, w[0] / 2 + w[1] - Fraction(3, 2)]
+        w = [wi - eta * gi for wi, gi in zip(w, g, strict=True)]
+        expected.append([str(v) for v in w])
+    assert solve("gradient_descent", params).answer["iterates_exact"] == expected
+
+
 def test_compare_rates_plot_the_asked_runs_and_the_divergent_one_is_cut():
     """HW5 Q1(b): 500 iterations for eta = 0.02, 0.05, 0.1; each curve against a direct loop on the
     gradient written by hand (26 w1 - 10 w2 + 4, -10 w1 + 4 w2 - 2), w* = (1, 3)."""

@@ -143,15 +143,24 @@ def _integral(density, lo, hi):
 
 
 def _positive_inside(d, s):
-    p = d["b"]
-    f = sp.lambdify(X, sp.sympify(p["data_density"]))
-    lo, hi = p["support"]
-    return all(f(lo + (hi - lo) * t) > 0 for t in np.linspace(0.01, 0.99, 25))
+    return _positive_between(d["b"]["data_density"], *d["b"]["support"])
+
+
+@lru_cache(maxsize=64)
+def _positive_between(density, lo, hi):
+    f = sp.lambdify(X, sp.sympify(density), "math")  # plain floats: no numpy printer to set up
+    return all(f(lo + (hi - lo) * float(t)) > 0 for t in np.linspace(0.01, 0.99, 25))
 
 
 def _generator_inverts_cdf(d, s):
-    g = sp.sympify(s["b"].answer["generator"])
-    cdf = sp.sympify(s["b"].answer["cdf"])
+    return _inverts(s["b"].answer["generator"], s["b"].answer["cdf"])
+
+
+@lru_cache(maxsize=64)
+def _inverts(generator, cdf):
+    """F(G(z)) = z at a few z, for the strings of G and F (pure, so checked once per pair per process)."""
+    g = sp.sympify(generator)
+    cdf = sp.sympify(cdf)
     for t in (0.1, 0.37, 0.5, 0.83):
         value = complex(cdf.subs(X, g.subs(Z, t)).evalf())
         if abs(value.imag) > 1e-9 or abs(value.real - t) > 1e-9:

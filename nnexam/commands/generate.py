@@ -4,6 +4,7 @@ each with its problem set, solutions and answer key; one per student with a rost
 from __future__ import annotations
 
 import json
+import multiprocessing
 from pathlib import Path
 
 import click
@@ -29,8 +30,11 @@ from assignments.roster import folder_name, read_roster
               help="pdf compiles with Typst; tex writes LaTeX sources instead.")
 @click.option("--keys-only", is_flag=True, help="Write only each variant's key.json (fast; no documents).")
 @click.option("--no-solutions", is_flag=True, help="Write problems and keys but not the solutions documents.")
+@click.option("--jobs", "-j", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes that write the variants' documents (the variants are drawn first, in order, "
+                   "so the output does not depend on it).")
 def command(assignment: str, variants: int, seed: int, roster: Path | None, outdir: Path | None, fmt: str,
-            keys_only: bool, no_solutions: bool) -> None:
+            keys_only: bool, no_solutions: bool, workers: int) -> None:
     """Write randomized variants of ASSIGNMENT, each in its own folder with problems, solutions and key.json,
     plus variants.json (which seed made which variant). A question whose numbers an earlier variant of the batch
     already has is redrawn while its sampler has new ones (one line on stderr names a sampler that runs out); the
@@ -41,6 +45,7 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
       nnexam generate hw5 --variants 30 --seed 2024 -o out/hw5
       nnexam generate mock-final --roster students.csv --seed 7 -o out/final
       nnexam generate mock-final --variants 100 --keys-only -o out/keys
+      nnexam generate mock-final --variants 40 -j 2 -o out/final   # two processes write the PDFs
     """
     spec = load(assignment)
     outdir = outdir if outdir is not None else Path("out") / f"{spec.name}-variants"
@@ -66,15 +71,15 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
             built, exhausted = distinct_batch(spec, [(vseed, student) for _, vseed, student in jobs],
                                               done=lambda: progress.advance(solving))
         task = progress.add_task(f"{spec.name} variants", total=len(jobs))
+        for _ in written(built, [outdir / folder for folder, _, _ in jobs], fmt, documents, workers):
+            progress.advance(task)
         for (folder, vseed, student), variant in zip(jobs, built, strict=True):
-            write(variant, outdir / folder, fmt, documents)
             entry: dict = {"folder": folder, "seed": vseed}
             if student:
                 entry["student"] = student
             if variant.redraws:
                 entry["redraws"] = variant.redraws
             manifest.append(entry)
-            progress.advance(task)
     (outdir / "variants.json").write_text(json.dumps(
         {"assignment": spec.name, "base_seed": seed, "variants": manifest}, indent=2) + "\n", encoding="utf-8")
     if exhausted:
@@ -82,3 +87,29 @@ def command(assignment: str, variants: int, seed: int, roster: Path | None, outd
                    "variants share numbers: " + ", ".join(f"{qid} ({n} distinct)" for qid, n in exhausted.items()),
                    err=True)
     click.echo(f"{spec.name}: wrote {len(jobs)} variant(s) to {outdir}/ (index: {outdir / 'variants.json'})")
+
+
+_BATCH: tuple = ()  # what forked workers write: set before the pool forks, so no variant is pickled
+
+
+def written(variants: list, folders: list[Path], fmt: str, documents: tuple[str, ...], workers: int):
+    """Write each variant into its folder, yielding once per variant written; with `workers` > 1, in that many
+    forked processes (where fork exists), which inherit the drawn variants instead of receiving pickles."""
+    global _BATCH
+    if workers <= 1 or len(variants) <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        for variant, folder in zip(variants, folders, strict=True):
+            write(variant, folder, fmt, documents)
+            yield folder
+        return
+    _BATCH = (variants, folders, fmt, documents)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(workers, len(variants))) as pool:
+            yield from pool.imap_unordered(_write_one, range(len(variants)))
+    finally:
+        _BATCH = ()
+
+
+def _write_one(index: int) -> Path:
+    variants, folders, fmt, documents = _BATCH
+    write(variants[index], folders[index], fmt, documents)
+    return folders[index]

@@ -3,16 +3,27 @@ solutions and answer key."""
 
 from __future__ import annotations
 
+from importlib import util
 from pathlib import Path
 
 import click
 
-from assignments import build, load, names, write
+from .. import documents_cache
+
+
+def _names() -> list[str]:
+    """The assignments' CLI names, found without importing the `assignments` package (see its `names`)."""
+    spec = util.find_spec("assignments")
+    folders = [Path(p) for p in (spec.submodule_search_locations or [])] if spec else []
+    return sorted(p.parent.name.replace("_", "-") for f in folders for p in f.glob("*/assignment.yaml"))
+
 
 HELP = """Write problems.pdf (statements only), solutions.pdf (every step) and key.json for ASSIGNMENT.
+A PDF rendering is kept in the cache (NNEXAM_CACHE=0 turns it off; see the README), so rendering the same
+assignment again with unchanged code only copies the files.
 
 \b
-Assignments: """ + ", ".join(names()) + """
+Assignments: """ + ", ".join(_names()) + """
 
 \b
 Examples:
@@ -34,14 +45,27 @@ Examples:
               help="With --seed: draw question Q N times more, as `generate` did for a variant whose numbers repeated "
                    "an earlier one's (the redraws in its key.json), e.g. q1=2,q5=1.")
 def command(assignment: str, outdir: Path | None, seed: int | None, fmt: str, redraws: str) -> None:
-    spec = load(assignment)
-    outdir = outdir if outdir is not None else Path("out") / spec.name
     counts = _redraws(redraws)
     if counts and seed is None:
         raise click.BadParameter("--redraws needs --seed (the original has no sampled draws)", param_hint="--redraws")
+    label = "original" if seed is None else f"variant {seed}"
+    request = {"assignment": assignment.replace("_", "-"), "seed": seed, "format": fmt, "redraws": counts}
+    stored = documents_cache.load(request) if fmt == "pdf" else None
+    if stored is not None:
+        header, files = stored
+        outdir = outdir if outdir is not None else Path("out") / header["name"]
+        written = documents_cache.write_files(outdir, files)
+        click.echo(f"{header['name']} ({label}): wrote " + ", ".join(str(p) for p in written))
+        return
+
+    from assignments import build, load, write
+
+    spec = load(assignment)
+    outdir = outdir if outdir is not None else Path("out") / spec.name
     variant = build(spec, seed, redraws=counts)
     written = write(variant, outdir, fmt)
-    label = "original" if seed is None else f"variant {seed}"
+    if fmt == "pdf" and all(p.parent == outdir for p in written):
+        documents_cache.save(request, {"name": spec.name}, written)
     click.echo(f"{spec.name} ({label}): wrote " + ", ".join(str(p) for p in written))
 
 

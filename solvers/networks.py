@@ -41,6 +41,7 @@ LOSS_FORMULAS = {
     "bce": "$L = -(1/n) sum_j [t_j log a_j + (1 - t_j) log(1 - a_j)]$",
     "ce": "$L = -sum_j t_j log a_j$",
 }
+LOSS_NAMES = {"se": "squared error", "mse": "mean squared error", "bce": "binary cross-entropy", "ce": "cross-entropy"}
 LOSS_GRADIENTS = {
     "se": "$dL/da_j = 2 (a_j - t_j)$",
     "mse": "$dL/da_j = (2/n) (a_j - t_j)$",
@@ -325,7 +326,7 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
 def loss_step(net: Network, output: list[Any], value: Any) -> Step:
     t = net.target
     assert t is not None and net.loss is not None
-    step = Step(f"Loss ({net.loss})", text=LOSS_FORMULAS[net.loss] + f", with $n = {len(t)}$ outputs.",
+    step = Step(f"Loss ({LOSS_NAMES[net.loss]})", text=LOSS_FORMULAS[net.loss] + f", with $n = {len(t)}$ outputs.",
                 inputs={"t": t})
     if net.loss in ("se", "mse") and len(t) <= EXPAND_LIMIT:
         diffs = [oj - tj for oj, tj in zip(output, t, strict=True)]

@@ -23,19 +23,16 @@ HW7_Q1 = '''class KMeansNet(nn.Module):
 '''
 
 HW7_Q2 = '''class Autoencoder(nn.Module):
-    """A noisy autoencoder. After EVERY ReLU: batch norm (BatchNorm2d after convolutions,
-    BatchNorm1d after linear layers) then Dropout(0.1).
+    """A noisy autoencoder. After EVERY ReLU: batch norm (BatchNorm2d after convolutions, BatchNorm1d after
+    linear layers) then Dropout(0.1).
 
-    Encoder: Conv2d(1, 20, 4, stride=1, padding=1), ReLU, BN, Dropout;
-    Conv2d(20, 20, 4, stride=2), ReLU, BN, Dropout; MaxPool2d(2); Flatten (720);
-    Linear(720, 360), ReLU, BN, Dropout; Linear(360, 10) -> z (B, 10).
+    Encoder: Conv2d(1, 20, 4, stride=1, padding=1), ReLU, BN, Dropout; Conv2d(20, 20, 4, stride=2), ReLU, BN,
+    Dropout; MaxPool2d(2); Flatten (720); Linear(720, 360), ReLU, BN, Dropout; Linear(360, 10) -> z (B, 10).
     Noise: z2 = enc_mode * z + (2 - enc_mode) * torch.randn(z.shape).
-    Decoder: Linear(10, 360), ReLU, BN, Dropout; Linear(360, 720), ReLU, BN, Dropout;
-    Unflatten to (20, 6, 6); Upsample(scale_factor=2, mode="bicubic");
-    ConvTranspose2d(20, 20, 4, stride=2, output_padding=1), ReLU, BN, Dropout;
-    ConvTranspose2d(20, 1, 4, stride=1, padding=1); Sigmoid -> f (B, 1, 28, 28).
-    forward(x, enc_mode=1) returns torch.cat((z, flatten(f) - flatten(x)), 1), of shape
-    (B, 794).
+    Decoder: Linear(10, 360), ReLU, BN, Dropout; Linear(360, 720), ReLU, BN, Dropout; Unflatten to (20, 6, 6);
+    Upsample(scale_factor=2, mode="bicubic"); ConvTranspose2d(20, 20, 4, stride=2, output_padding=1), ReLU, BN,
+    Dropout; ConvTranspose2d(20, 1, 4, stride=1, padding=1); Sigmoid -> f (B, 1, 28, 28).
+    forward(x, enc_mode=1) returns torch.cat((z, flatten(f) - flatten(x)), 1), of shape (B, 794).
     """
 
     def __init__(self):

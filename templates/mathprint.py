@@ -386,6 +386,8 @@ class TypstPrinter(StrPrinter):
         base, ex = e.as_base_exp()
         if ex == sp.Rational(1, 2):
             return f"sqrt({self._print(base)})"
+        if ex == -1 and base.is_commutative is False:  # a matrix inverse, (X^T X)^(-1): not a fraction
+            return f"{self._paren(base, PRECEDENCE['Pow'] + 1)}^(-1)"
         if ex == -1:
             return f"1/{self._paren(base, PRECEDENCE['Pow'] + 1)}"
         if ex.is_Rational and ex < 0:

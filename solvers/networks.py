@@ -25,7 +25,7 @@ import sympy as sp
 
 from . import params as P
 from .activations import ACTIVATIONS as TABLE
-from .activations import choices
+from .activations import choices, display_name
 from .core import Step, Sym
 from .numeric import is_decimal
 
@@ -294,7 +294,7 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
     for l, (layer, v, a) in enumerate(zip(net.layers, vs, acts, strict=True)):
         prev = net.x if l == 0 else acts[l - 1]
         act = TABLE[layer.activation]
-        text = f"Activation {layer.activation}: {act.formula}"
+        text = f"Activation {display_name(layer.activation)}: {act.formula}"
         if layer.activation == "sigmoid" and layer.slope != 1:
             text = (f"Activation sigmoid with slope {display_number(layer.slope)}: "
                     f"$a = sigma({display_number(layer.slope)} v) = 1/(1 + e^(-{display_number(layer.slope)} v))$")

@@ -134,3 +134,8 @@ def choices(*names: str) -> tuple[str, ...]:
         if name not in ACTIVATIONS:
             raise KeyError(f"no activation {name!r} in solvers.activations")
     return names
+
+
+def display_name(name: str) -> str:
+    """An activation's name as prose writes it: ReLU and GELU in their usual capitals, the others as they are."""
+    return {"relu": "ReLU", "gelu": "GELU"}.get(name, name)

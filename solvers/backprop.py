@@ -26,6 +26,7 @@ from .core import Solution, SolverWarning, Step, Sym, exact_field
 from .networks import (
     EXPAND_LIMIT,
     LOSS_GRADIENTS,
+    LOSS_NAMES,
     LOSSES,
     Network,
     Products,
@@ -252,7 +253,7 @@ def _sample(net: Network, scale: Fraction, warnings: list[str], label: str) -> d
     g = [scale * gj for gj in loss_gradient(loss, output, t)]
     last = len(net.layers) - 1
     grad_step = Step(f"Gradient of the loss with respect to the output $a^({last})$",
-                     text=f"For the {loss} loss, {LOSS_GRADIENTS[loss]}"
+                     text=f"For the {LOSS_NAMES[loss]} loss, {LOSS_GRADIENTS[loss]}"
                           + (f", times ${scale}$ for the batch mean." if scale != 1 else "."))
     if loss in ("se", "mse") and len(t) <= EXPAND_LIMIT:
         factor = (2 if loss == "se" else Fraction(2, len(t))) * scale

@@ -119,8 +119,8 @@ def _solve(r: dict[str, Any]) -> Solution:
                                f"unbiased variance $m/(m - 1) sigma^2 = {m}/{m - 1} sigma^2$ (as PyTorch).",
                           inputs={"momentum": r["momentum"], "running_mean": r["running_mean"],
                                   "running_var": r["running_var"]},
-                          values={"unbiased sigma^2": unbiased},
-                          result={"running_mean_after": rm, "running_var_after": rv}))
+                          values={"sigma^2_unbiased": unbiased},
+                          result={"running mean after": rm, "running var after": rv}))
     else:
         rm, rv = r["running_mean"], r["running_var"]
     answer: dict[str, Any] = {"mean": mean.tolist(), "variance": var.tolist(), "x_hat": x_hat.tolist(),

@@ -19,6 +19,7 @@ import numpy as np
 from . import params as P
 from .core import Solution, Step, Sym
 from .errors import ParamError
+from .networks import LOSS_NAMES
 from .registry import register
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear")
@@ -135,7 +136,8 @@ def _solve(r: dict[str, Any]) -> Solution:
     steps = [Step("The unrolled network",
                   text=(f"$a_t = U x_t + W s_(t-1) + b$, $s_t = {act}(a_t)$, "
                         "$o_t = V s_t + c$, "
-                        f"$y_t = {out_act}(o_t)$. The loss is {loss} summed over the steps with a target. "
+                        f"$y_t = {out_act}(o_t)$. The loss is the {LOSS_NAMES[loss]} summed over the steps "
+                        "with a target. "
                         "Unrolled, the RNN is a feedforward network whose layers share $U, W, b, V, c$, so each "
                         "gradient sums over the time steps."),
                   inputs={"U": U, "W": W, "b": b, "V": V, "c": c, "s_0": r["s0"]})]

@@ -56,7 +56,7 @@ def solve(params: dict[str, Any]) -> Solution:
     zero = Fraction(0) if exact else 0.0
     warnings: list[str] = []
     steps = [Step("The layer and the chain rule",
-                  text=("Output channel $c$ applies the 1 x 1 kernel $w_c$ and the bias $b_c$ at every pixel: "
+                  text=("Output channel $c$ applies the 1 × 1 kernel $w_c$ and the bias $b_c$ at every pixel: "
                         "$f^c_ij = g(v^c_ij)$ with $v^c_ij = w_c x_ij + b_c$, and " + DERIVATIVE[activation] + ". "
                         "Every pixel $(i, j)$ of channel $c$ depends on $w_c$ and $b_c$, so their gradients sum over "
                         "all pixels: $dl/dw_c = sum_ij dl/df^c_ij g'(v^c_ij) x_ij$ and $dl/db_c = sum_ij dl/df^c_ij "
@@ -75,7 +75,7 @@ def solve(params: dict[str, Any]) -> Solution:
             if at_zero:
                 warnings.append(SolverWarning(RELU_AT_ZERO, f"channel {c + 1}: the pre-activation is exactly 0 at "
                                               "pixel(s) " + ", ".join(f"({i + 1}, {j + 1})" for i, j in at_zero)
-                                              + "; relu'(0) is taken as 0, as PyTorch does"))
+                                              + "; $ReLU'(0)$ is taken as 0, as PyTorch does"))
         gw = sum((delta[i][j] * x[i][j] for i in range(H) for j in range(W)), zero)
         gb = sum((delta[i][j] for i in range(H) for j in range(W)), zero)
         for i in range(H):

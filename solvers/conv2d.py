@@ -169,7 +169,8 @@ def solve(params: dict[str, Any]) -> Solution:
         text=("PyTorch's convolution is a cross-correlation: the kernel slides over the zero-padded input "
               "without being flipped, moving by the stride; each output entry is the sum of the products of "
               "the kernel with the window under it, summed over the channels, plus the bias. "
-              "Output size = floor((input size + 2 padding - kernel size) / stride) + 1."),
+              "Along the height $H_out = floor((H + 2 p - h) / s) + 1$, with the padding $p$ and the stride $s$ "
+              "in that direction, and likewise $W_out$ along the width."),
         inputs={"C": C, "H": H, "W": W, "h": h, "w": w, "s": list(r["stride"]), "p": list(r["padding"])},
         math=[[Sym("H_out"), f"floor(({H} + 2·{ph} - {h}) / {sh}) + 1", out_h],
               [Sym("W_out"), f"floor(({W} + 2·{pw} - {w}) / {sw}) + 1", out_w]],
@@ -257,9 +258,10 @@ def _pool(fmap: list, pool: dict[str, Any], exact: bool) -> tuple[list, Step]:
                 rows.append([f"({i + 1}, {j + 1})", f"rows {i * sh + 1}-{i * sh + ph}, columns {j * sw + 1}-"
                              f"{j * sw + pw}", how, value])
     name = "Max" if pool["kind"] == "max" else "Average"
-    text = (f"{name} pooling with a {ph} x {pw} window and stride ({sh}, {sw}): each entry is the "
+    text = (f"{name} pooling with a {ph} × {pw} window and stride ({sh}, {sw}): each entry is the "
             f"{'largest' if pool['kind'] == 'max' else 'mean'} value of its window of the feature map; windows "
-            f"that would run past the edge are dropped. Pooled size = floor((size - window) / stride) + 1.")
+            f"that would run past the edge are dropped. A pooled side is "
+            f"$floor((n - k) / s) + 1$ for a side of $n$ entries, a window side $k$ and a stride $s$.")
     if out_h * out_w > SHOWN_ENTRIES:
         text += f" The first {SHOWN_ENTRIES} of the {out_h * out_w} entries are written out."
     return pooled, Step(f"{name} pooling", text=text,

@@ -22,6 +22,7 @@ import numpy as np
 
 from . import params as P
 from . import pointwise as pw
+from .activations import display_name
 from .conv2d import depth, factor_text, num_text, pair, read_pool
 from .core import Figure, Solution, SolverWarning, Step, Sym, Table, exact_field
 from .errors import ParamError
@@ -147,7 +148,7 @@ def solve(params: dict[str, Any]) -> Solution:
                                                                                                    strict=True)]
              for ch, ach in zip(v, a, strict=True)]
     if act != "linear":
-        steps.append(Step(f"Activation {act}", text=f"{pw.FORMULAS[act]}, elementwise.", result={"a": a}))
+        steps.append(Step(f"Activation {display_name(act)}", text=f"{pw.FORMULAS[act]}, elementwise.", result={"a": a}))
     if act == "relu":
         at_zero = [(o, i, j) for o in range(out) for i in range(out_h) for j in range(out_w) if v[o][i][j] == 0]
         if at_zero:

@@ -333,8 +333,8 @@ def _quadratic_steps(q: dict[str, Any], symbols: list[sp.Symbol], eta: sp.Ration
     stat = Step("Stationary point", text="Set the gradient to zero: $H w + c = 0$.")
     if q["unique"]:
         w_star = points[0]
-        kind = ("H is positive definite, so it is the unique minimum." if float(eigen[0]) > 0 else
-                "H is not positive definite, so it is a saddle point or a maximum, not a minimum.")
+        kind = ("$H$ is positive definite, so it is the unique minimum." if float(eigen[0]) > 0 else
+                "$H$ is not positive definite, so it is a saddle point or a maximum, not a minimum.")
         stat.text += " $H$ is invertible, so there is exactly one solution. " + kind
         stat.math = [[Sym("w^*"), sp.ImmutableMatrix(w_star) if len(w_star) > 1 else w_star[0]]]
     elif points:

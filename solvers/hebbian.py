@@ -167,7 +167,8 @@ def solve(params: dict[str, Any]) -> Solution:
     final = records[-1][4] if records and not stop else None
     if not records:
         final = w0
-    behaviour = Step("How the weight norm behaves", text=growth or _bounded_text(rule, norms),
+    behaviour = Step("How the weight norm behaves",
+                     text=growth[:1].upper() + growth[1:] + "." if growth else _bounded_text(rule, norms),
                      figure=Figure("curves", {
                          "series": [{"label": f"{rule}, {output} output", "y": norms, "given": True}],
                          "xlabel": "presentation", "ylabel": "$||w||$", "log": bool(growth) and min(norms) > 0,

@@ -384,16 +384,18 @@ def solve(params: dict[str, Any]) -> Solution:
         children.append(Step(f"Layer {i}: {layer.describe()}", text=layer.text,
                              math=layer.math, result={"shape": _shape_text(shape)}))
     total = sum(counts)
+    blocks = tensor_blocks(input_shape, layers, shapes)
     steps = [
         Step("Shapes through the layers",
              text=(f"The input has shape {_shape_text(input_shape)} (one sample; the batch dimension is left out "
                    f"of every shape). Layers are counted from 0."),
              table=Table(["layer", "module", "output shape", "parameters"], rows),
              children=children),
-        Step("Tensor blocks", figure=Figure("tensor_blocks", tensor_blocks(input_shape, layers, shapes),
+        Step("Tensor blocks", figure=Figure("tensor_blocks", blocks,
                                              "Each stage's tensor as a block (channels × height × width, or a "
-                                             "vector), batch left out; brackets join a decoder stage to the "
-                                             "encoder stage it inverts.")),
+                                             "vector), batch left out"
+                                             + ("; brackets join a decoder stage to the encoder stage it inverts."
+                                                if blocks["pairs"] else "."))),
         Step("Count the parameters", math=[[Sym("total"), " + ".join(str(c) for c in counts if c) or "0", total]],
              text=f"The output has shape {_shape_text(shape)}."),
     ]

@@ -138,7 +138,7 @@ def solve(params: dict[str, Any]) -> Solution:
         "xlabel": f"learning rate $eta$ (reduction {reduction.replace('_', ' ')}; $alpha = 1$ at "
                   f"$eta = {float(eta_per_alpha):.4g}$)",
         "ylabel": "relative error", "log": True, "title": f"$Bias^2$ and variance for $b = {b}$"},
-        f"Squared bias and variance of the minibatch centres against the learning rate, b = {b}, k = {k}; "
+        f"Squared bias and variance of the minibatch centres against the learning rate, $b = {b}$, $k = {k}$; "
         "they cross at the balance point.")
     steps.append(balance)
     steps.append(_comparison(b, k, D, eta, a_star))

@@ -25,7 +25,7 @@ import sympy as sp
 
 from . import params as P
 from .activations import ACTIVATIONS as TABLE
-from .activations import choices
+from .activations import choices, display_name
 from .core import Step, Sym
 from .numeric import is_decimal
 
@@ -41,6 +41,7 @@ LOSS_FORMULAS = {
     "bce": "$L = -(1/n) sum_j [t_j log a_j + (1 - t_j) log(1 - a_j)]$",
     "ce": "$L = -sum_j t_j log a_j$",
 }
+LOSS_NAMES = {"se": "squared error", "mse": "mean squared error", "bce": "binary cross-entropy", "ce": "cross-entropy"}
 LOSS_GRADIENTS = {
     "se": "$dL/da_j = 2 (a_j - t_j)$",
     "mse": "$dL/da_j = (2/n) (a_j - t_j)$",
@@ -293,7 +294,7 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
     for l, (layer, v, a) in enumerate(zip(net.layers, vs, acts, strict=True)):
         prev = net.x if l == 0 else acts[l - 1]
         act = TABLE[layer.activation]
-        text = f"Activation {layer.activation}: {act.formula}"
+        text = f"Activation {display_name(layer.activation)}: {act.formula}"
         if layer.activation == "sigmoid" and layer.slope != 1:
             text = (f"Activation sigmoid with slope {display_number(layer.slope)}: "
                     f"$a = sigma({display_number(layer.slope)} v) = 1/(1 + e^(-{display_number(layer.slope)} v))$")
@@ -325,7 +326,7 @@ def forward_steps(net: Network, vs: list[list[Any]], acts: list[list[Any]]) -> l
 def loss_step(net: Network, output: list[Any], value: Any) -> Step:
     t = net.target
     assert t is not None and net.loss is not None
-    step = Step(f"Loss ({net.loss})", text=LOSS_FORMULAS[net.loss] + f", with $n = {len(t)}$ outputs.",
+    step = Step(f"Loss ({LOSS_NAMES[net.loss]})", text=LOSS_FORMULAS[net.loss] + f", with $n = {len(t)}$ outputs.",
                 inputs={"t": t})
     if net.loss in ("se", "mse") and len(t) <= EXPAND_LIMIT:
         diffs = [oj - tj for oj, tj in zip(output, t, strict=True)]

@@ -280,7 +280,9 @@ def _summary_step(r: dict[str, Any], run: dict[str, Any]) -> Step:
 def _figure_step(r: dict[str, Any], run: dict[str, Any]) -> Step:
     data = {"points": pw.floats(r["points"]), "labels": pw.floats(r["labels"]),
             "initial": [*pw.floats(r["w"]), float(r["b"])], "final": [*pw.floats(run["w"]), float(run["b"])]}
+    caption = ("The points (by label) and the lines $w . x + b = 0$ before (dashed) and after (solid) training."
+               if any(data["initial"][:-1]) else
+               "The points (by label) and the line $w . x + b = 0$ after training (solid); the initial $w = 0$ "
+               "has no line.")
     return Step("Picture: the data and the decision boundary",
-                figure=Figure("perceptron_boundary", data,
-                              "The points (by label) and the lines $w . x + b = 0$ before (dashed) and after "
-                              "(solid) training."))
+                figure=Figure("perceptron_boundary", data, caption))

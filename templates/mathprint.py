@@ -75,8 +75,9 @@ def float_text(v: float, target: str) -> str:
 
 def name_text(name: str, target: str) -> str:
     """A symbol name such as "w_1", "eta", "delta^(1)", "grad_W", "x_ij", "p_data(x)" as math."""
-    if "/" in name or (target == "text" and re.fullmatch(_NAME, name)):
-        # a derivative such as "dl/dw_1", and every name in the terminal (w₁, η, δ⁽¹⁾): the notation reads it
+    if "/" in name or name.startswith("|") or (target == "text" and re.fullmatch(_NAME, name)):
+        # a derivative such as "dl/dw_1", a norm such as "|z - g|^2", and every name in the terminal (w₁, η, δ⁽¹⁾):
+        # the notation reads it
         try:
             return math_segment(name, target)
         except NotationError:
@@ -386,6 +387,8 @@ class TypstPrinter(StrPrinter):
         base, ex = e.as_base_exp()
         if ex == sp.Rational(1, 2):
             return f"sqrt({self._print(base)})"
+        if ex == -1 and base.is_commutative is False:  # a matrix inverse, (X^T X)^(-1): not a fraction
+            return f"{self._paren(base, PRECEDENCE['Pow'] + 1)}^(-1)"
         if ex == -1:
             return f"1/{self._paren(base, PRECEDENCE['Pow'] + 1)}"
         if ex.is_Rational and ex < 0:

@@ -48,10 +48,12 @@ def backward(x, y, W, b, U, c):
 
 
 def sgd_epoch(X, Y, W, b, U, c, eta):
-    """One pass of stochastic gradient descent over the columns of X (2, N) and Y (1, N), in order.
+    """One pass of stochastic gradient descent over the columns of X (2, N) and Y (1, N), in
+    order.
 
-    For each point i: compute the gradients at (X[:, i:i+1], Y[:, i:i+1]) and step every weight by -eta times
-    its gradient. Returns the updated (W, b, U, c); the arrays passed in are not modified.
+    For each point i: compute the gradients at (X[:, i:i+1], Y[:, i:i+1]) and step every
+    weight by -eta times its gradient. Returns the updated (W, b, U, c); the arrays passed in
+    are not modified.
     """
     raise NotImplementedError
 '''

@@ -7,8 +7,9 @@ from ..code import StudentAssignment, StudentQuestion
 HW7_Q1 = '''class KMeansNet(nn.Module):
     """k-means as a network with 10 centres.
 
-    The centres are ONE nn.Parameter of shape (10, 784) (initialise with torch.rand). forward(x), x of shape
-    (B, 1, 28, 28) or (B, 784): x0 = x flattened to (B, 784); scores s_i = x0 C_i^T - 1/2 ||C_i||^2 (B, 10);
+    The centres are ONE nn.Parameter of shape (10, 784) (initialise with torch.rand).
+    forward(x), x of shape (B, 1, 28, 28) or (B, 784): x0 = x flattened to (B, 784);
+    scores s_i = x0 C_i^T - 1/2 ||C_i||^2 (B, 10);
     weights = softmax(20 * scores) over the 10 centres; reconstruction = weights @ C (B, 784).
     Returns the reconstruction error: reconstruction - x0, of shape (B, 784).
     """

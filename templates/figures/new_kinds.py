@@ -31,12 +31,30 @@ def _line(p: Plot, w: list[float], **style) -> bool:
     return p.segment(tuple(foot - span * along), tuple(foot + span * along), **style)
 
 
+def _near_points(points: np.ndarray, lines: list[list[float]]) -> list[np.ndarray]:
+    """For each line w0 x + w1 y + w2 = 0 within three data spans of the points' centre, its point nearest that
+    centre, so that the box shows the boundary the caption speaks of (a far-away line is left out of the box)."""
+    centre = points.mean(0)
+    span = max(float(np.ptp(points, 0).max()), 1.0)
+    near = []
+    for w in lines:
+        a, b, c = (float(v) for v in w)
+        norm = math.hypot(a, b)
+        if norm < 1e-12:
+            continue
+        n = np.array([a, b]) / norm
+        d = float(n @ centre) + c / norm
+        if abs(d) <= 3 * span:
+            near.append(centre - d * n)
+    return near
+
+
 @drawer("perceptron_boundary")
 def perceptron_boundary(data: dict[str, Any]):
     """data: points (n x 2), labels (n), initial and final [w1, w2, b]: the lines w . x + b = 0."""
     points = np.asarray(data["points"], dtype=float)
     labels = np.asarray(data["labels"], dtype=float)
-    x0, x1, y0, y1 = _box(points)
+    x0, x1, y0, y1 = _box(np.vstack([points, *_near_points(points, [data["initial"], data["final"]])]))
     p = Plot((x0, x1), (y0, y1), xlabel="x_1", ylabel="x_2", title="Points and the boundary w · x + b = 0")
     if _line(p, data["initial"], stroke=GREY, width=1.3, dash="5 4", cls="boundary initial"):
         p.legend_entries.append(("initial boundary", {"line": (GREY, 1.3, "5 4")}))

@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import tempfile
 from functools import lru_cache
 from importlib import util
@@ -61,9 +62,12 @@ def load(request: dict[str, Any]) -> tuple[dict[str, Any], dict[str, bytes]] | N
     try:
         line, _, rest = payload.partition(b"\n")
         header = json.loads(line)
+        if not isinstance(header, dict) or not re.fullmatch(r"[\w-]+", str(header.get("name"))):
+            return None  # the name becomes the default output folder: a plain name, never a path
         files, offset = {}, 0
         for name, size in header["files"]:
-            if not isinstance(name, str) or "/" in name or name.startswith(".") or not isinstance(size, int):
+            if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or \
+                    not isinstance(size, int) or isinstance(size, bool) or size < 0:
                 return None
             files[name] = rest[offset:offset + size]
             offset += size

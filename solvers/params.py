@@ -247,6 +247,7 @@ _FUNCTIONS = {
 _FUNCTIONS["abs"] = sp.Abs
 _FUNCTIONS["ln"] = sp.log
 _FUNCTIONS["inf"] = sp.oo
+FUNCTIONS = _FUNCTIONS  # the functions and constants an expression of the catalog may name (read-only use)
 
 
 def refusal(text: str, allow: str = "") -> str:

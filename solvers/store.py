@@ -3,10 +3,11 @@
 
 The base folder is `$NNEXAM_CACHE_DIR`, else `$XDG_CACHE_HOME/nnexam`, else `~/.cache/nnexam`; each cache has
 a subfolder. `NNEXAM_CACHE=0` turns every cache off. A subfolder is used only if it is a real folder that
-this user owns and nobody else can write (it is created 0700; any other folder turns that cache off), so an
-entry is only ever one we wrote; an entry is read only after its SHA-256 checksum matches, so a truncated,
-corrupt or unreadable entry is ignored (the caller computes the value again and overwrites it). Entries are
-written to a temporary file and renamed, so a reader never sees half an entry.
+this user owns and nobody else can write (it is created 0700; any other folder turns that cache off), and an
+entry is read through descriptors checked after opening (no symlink, this user's, writable by nobody else),
+so an entry is only ever one we wrote: that, not the checksum, is what makes it trusted. The SHA-256 checksum
+catches a truncated or corrupt entry, which is ignored (the caller computes the value again and overwrites it).
+Entries are written to a temporary file and renamed, so a reader never sees half an entry.
 """
 
 from __future__ import annotations
@@ -54,8 +55,10 @@ def read(name: str, key: str) -> bytes | None:
     if folder is None:
         return None
     try:
-        data = (folder / key).read_bytes()
+        data = _read_owned(folder, key)
     except OSError:
+        return None
+    if data is None:
         return None
     end = len(MAGIC) + 64
     if not data.startswith(MAGIC) or len(data) < end + 1 or data[end:end + 1] != b"\n":
@@ -64,6 +67,29 @@ def read(name: str, key: str) -> bytes | None:
     if hashlib.sha256(payload).hexdigest().encode() != data[len(MAGIC):end]:
         return None
     return payload
+
+
+def _owned(info: os.stat_result) -> bool:
+    return not info.st_mode & 0o022 and (not hasattr(os, "getuid") or info.st_uid == os.getuid())
+
+
+def _read_owned(folder: Path, key: str) -> bytes | None:
+    """The entry's bytes, read through descriptors checked after opening (so a folder or file swapped for a
+    symlink between the check and the read is refused): the folder and the entry, no symlink either, both
+    this user's and writable by nobody else."""
+    nofollow = getattr(os, "O_NOFOLLOW", 0)
+    directory = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | nofollow)
+    try:
+        if not _owned(os.fstat(directory)) or os.fstat(directory).st_mode & 0o077:
+            return None
+        fd = os.open(key, os.O_RDONLY | nofollow, dir_fd=directory)
+    finally:
+        os.close(directory)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(handle.fileno())
+        if not stat.S_ISREG(info.st_mode) or not _owned(info):
+            return None
+        return handle.read()
 
 
 def write(name: str, key: str, payload: bytes) -> None:

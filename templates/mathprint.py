@@ -43,6 +43,7 @@ from sympy.printing.precedence import PRECEDENCE, precedence
 from sympy.printing.str import StrPrinter
 
 from solvers.core import Sym
+from solvers.params import FUNCTIONS, guarded_parse
 
 DIGITS = 4
 TARGETS = ("typst", "latex", "text")
@@ -526,9 +527,9 @@ def expression_value(value: Any) -> Any:
         return [expression_value(v) for v in value]
     if not isinstance(value, str) or not EXPRESSION.search(value):
         return value
-    try:
-        return sp.parse_expr(value)
-    except (SyntaxError, TypeError, ValueError, AttributeError, sp.SympifyError):
+    try:  # through the one guarded parser (no eval of Python): a value may come from a key or an answer file
+        return guarded_parse(value, FUNCTIONS, allow="<>=&|")
+    except ValueError:
         return value
 
 

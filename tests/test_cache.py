@@ -176,3 +176,21 @@ def test_a_cached_solution_prints_exactly_as_a_fresh_one(kind, folder, monkeypat
         stored = cache.load(kind, params)
         assert stored is not None, name
         assert solution_context(stored, "typst", _NoFigures()) == solution_context(fresh, "typst", _NoFigures()), name
+
+
+def test_an_entry_that_is_a_symlink_or_writable_by_others_is_not_read(tmp_path, monkeypatch):
+    """Only entries this user wrote are trusted: a symlink in place of an entry (to a file someone else
+    controls) and an entry others may write are ignored, read through descriptors checked after opening."""
+    from solvers import store
+
+    monkeypatch.setenv("NNEXAM_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.delenv("NNEXAM_CACHE", raising=False)
+    store.write("probe", "good", b"payload")
+    assert store.read("probe", "good") == b"payload"
+    folder = tmp_path / "cache" / "probe"
+    planted = tmp_path / "planted"
+    planted.write_bytes((folder / "good").read_bytes())
+    (folder / "link").symlink_to(planted)
+    assert store.read("probe", "link") is None
+    (folder / "good").chmod(0o666)
+    assert store.read("probe", "good") is None

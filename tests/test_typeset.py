@@ -136,3 +136,16 @@ def test_mock_final_solutions_have_no_ascii_maths(tmp_path):
 def test_answer_names_keep_their_spaces_in_latex():
     """`\\mathrm{final weights}` reads "finalweights" (maths mode drops spaces)."""
     assert name_text("final weights", "latex") == r"\text{final weights}"
+
+
+def test_answer_strings_are_parsed_without_evaluating_python(tmp_path):
+    """An answer box typesets an expression string through the guarded parser: a string that is Python code
+    stays text and runs nothing (a key or answer file is data)."""
+    from templates.mathprint import expression_value
+
+    marker = tmp_path / "ran"
+    for payload in (f"__import__('os').system('touch {marker}')", f"open('{marker}', 'w')",
+                    "exec('1')", "().__class__"):
+        assert expression_value(payload) == payload
+    assert not marker.exists()
+    assert str(expression_value("26*w1 - 10*w2 + 4")) == "26*w1 - 10*w2 + 4"

@@ -284,10 +284,40 @@ def guarded_parse(text: str, names: Mapping[str, Any], allow: str = "") -> Any:
         raise ValueError(why)
     local = dict(names)
     space = {"Integer": sp.Integer, "Float": sp.Float, "Symbol": sp.Symbol, **local, "__builtins__": {}}
+    operators = {name: getattr(sp, name) for name in ("Add", "Mul", "Pow", "Mod", "Lt", "Le", "Gt", "Ge", "Eq",
+                                                       "Ne", "And", "Or", "Not", "Xor")}
+    try:  # first unevaluated (the operators as calls), to refuse what would take sympy minutes to evaluate
+        unevaluated = sp.parse_expr(text.replace("^", "**"), local_dict=local, global_dict={**operators, **space},
+                                    evaluate=False)
+    except Exception:  # sympy raises many types for malformed input: the evaluating parse says which
+        unevaluated = None
+    why = too_large(unevaluated)
+    if why:
+        raise ValueError(why)
     try:
         return sp.parse_expr(text.replace("^", "**"), local_dict=local, global_dict=space, evaluate=True)
-    except Exception as exc:  # sympy raises many types for malformed input
+    except Exception as exc:
         raise ValueError(type(exc).__name__) from exc
+
+
+MAX_EXPONENT = 1000  # a written power beyond this (9^9^9^9, (x + 1)^(10^9)) would take sympy minutes to evaluate
+
+
+def too_large(expr: Any) -> str:
+    """Why evaluating the parsed, unevaluated `expr` could hang ("" when it cannot): a numeric exponent beyond
+    MAX_EXPONENT (estimated in floating point, which a tower of powers does not hang). Applied before anything
+    evaluates."""
+    if not isinstance(expr, sp.Basic):
+        return ""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.exp.is_number:
+            try:
+                size = abs(complex(node.exp.evalf(15)))
+            except (TypeError, ValueError, OverflowError):
+                return f"an exponent beyond {MAX_EXPONENT}"
+            if not size <= MAX_EXPONENT:  # also NaN
+                return f"an exponent beyond {MAX_EXPONENT}"
+    return ""
 
 
 def expression(value: Any, field: str, variables: Iterable[str]) -> sp.Expr:

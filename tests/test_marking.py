@@ -643,3 +643,14 @@ def test_malformed_entries_of_a_yaml_answers_folder_get_one_line_each(exams, tmp
     assert [line.split(":")[2].strip() for line in lines] == [f"s1.yaml answers[{i}]" for i in range(4)]
     assert "empty" in lines[0] and "field name" in lines[1] and "dict" in lines[2] and "bool" in lines[3]
     assert marks_of(tmp_path / "m")["s1"]["score"] == 0
+
+
+@pytest.mark.parametrize("written", ["9^9^9^9", "(x + 1)^(10^9)", "2^(2^(2^(2^2)))"])
+def test_an_answer_that_would_take_sympy_minutes_is_refused_at_once(written):
+    """A power beyond 1000 (a tower of numbers, a huge exponent) is refused before anything evaluates it,
+    instead of hanging the marking of the whole class; an honest exponent still reads."""
+    from nnexam.comparison import ExpressionError, compare
+
+    with pytest.raises(ExpressionError, match="exponent beyond"):
+        compare(written, "2*x/(2*x + 1)", label="discriminator")
+    assert compare("(2*x)^2/(4*x^2 + 2*x)", "2*x/(2*x + 1)", label="discriminator") == []

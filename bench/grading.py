@@ -180,7 +180,8 @@ def run(args, work: Path) -> None:
     full = {c: f"{sum(1 for s in perfect if categories[s] == c)}/{n}" for c, n in counts.items()}
     nnexam_rate = args.count / batch_s
 
-    zip_path = build_otter(work / "otter")
+    print(f"nnexam grade -j {args.jobs}: {args.count} submissions in {batch_s:.1f} s\n", flush=True)
+    zip_path = build_otter(work / "otter") if args.otter > 0 else None
     rows_out = [[f"nnexam grade (folder, -j {args.jobs})", args.count, f"{batch_s:.1f}",
                  f"{batch_s / args.count:.2f}", f"{nnexam_rate:.3f}", "measured", str(full)]]
     if zip_path is not None:

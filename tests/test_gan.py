@@ -180,3 +180,17 @@ def test_integral_of_f_log_f_declines_a_root_inside():
     from solvers.densities import integral_f_log_f
     assert integral_f_log_f(sp.sympify("(2*x - 1)**2"), x, sp.Integer(0), sp.Integer(1)) is None
     assert integral_f_log_f(sp.exp(x), x, sp.Integer(0), sp.Integer(1)) is None
+
+
+@pytest.mark.parametrize("f, lo, hi", [
+    ("2 - 2*x", 0, 1), ("x**2 - 1/4", 0, 1), ("(x - 1/3)*(x - 2/3)", 0, 1), ("1/(x - 2)", 0, 1),
+    ("x**3 - 2*x", -3, 3), ("-(x - 1/2)**2", 0, 1), ("x**2 - 2", 0, "oo"), ("x", "-oo", "oo"),
+])
+def test_negative_part_agrees_with_sympys_inequality_solver(f, lo, hi):
+    # the densities' and monotonicity checks use the fast route; sympy's solveset is the reference
+    from solvers.densities import negative_part
+    expr, lo, hi = sp.sympify(f), sp.sympify(lo), sp.sympify(hi)
+    fast = negative_part(expr, x, lo, hi)
+    slow = sp.solveset(expr < 0, x, sp.Interval(lo, hi))
+    assert fast.measure == slow.measure
+    assert sp.Complement(fast, slow).measure == 0 and sp.Complement(slow, fast).measure == 0

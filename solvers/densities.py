@@ -126,7 +126,9 @@ def interior_points(low: sp.Expr, high: sp.Expr, n: int = 201, t: np.ndarray | N
 
 def evaluate(expr: sp.Expr, var: sp.Symbol, points: np.ndarray) -> np.ndarray:
     """`expr` at `points` as complex numbers (nan where undefined)."""
-    fn = sp.lambdify(var, expr, modules=["numpy", {"erf": np.vectorize(math.erf)}])
+    # numpy the module, not the name "numpy": lambdify then runs `from numpy import *`, which loads numpy's
+    # f2py, testing and eight more submodules (60 ms of a cold `nnexam render`) for the same functions
+    fn = sp.lambdify(var, expr, modules=[np, {"erf": np.vectorize(math.erf)}])
     with np.errstate(all="ignore"):
         try:
             values = np.asarray(fn(points.astype(complex)), dtype=complex)

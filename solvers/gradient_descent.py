@@ -227,7 +227,7 @@ def solve(params: dict[str, Any]) -> Solution:
         grads = [[float(v) for v in g] for g in exact_grads]
         stop = None
     else:
-        grad_float = sp.lambdify(symbols, gradient, modules="numpy")
+        grad_float = sp.lambdify(symbols, gradient, modules=[np])
         fpoints, fgrads, stop = _float_run(grad_float, np.array([float(v) for v in start]), float(eta), iterations)
         points = [p.tolist() for p in fpoints]
         grads = [g.tolist() for g in fgrads]

@@ -61,7 +61,7 @@ def _grid(support: list[tuple[sp.Expr, sp.Expr]], per_axis: int) -> np.ndarray:
 
 
 def _evaluate(expr: sp.Expr, symbols: list[sp.Symbol], points: np.ndarray) -> np.ndarray:
-    fn = sp.lambdify(symbols, expr, modules=["numpy"])
+    fn = sp.lambdify(symbols, expr, modules=[np])
     with np.errstate(all="ignore"):
         try:
             values = np.asarray(fn(*points.T.astype(complex)), dtype=complex)

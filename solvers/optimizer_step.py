@@ -226,7 +226,7 @@ def _with_objective(r: dict[str, Any]) -> None:
     if r["objective"] is not None:
         grad = [sp.diff(r["objective"], s) for s in r["symbols"]]
         r["grad_expr"] = grad
-        r["grad_float"] = sp.lambdify(r["symbols"], grad, modules="numpy")
+        r["grad_float"] = sp.lambdify(r["symbols"], grad, modules=[np])
 
 
 @register("optimizer_step", "Steps of torch.optim's SGD, momentum, Nesterov, Adagrad, RMSprop and Adam: buffers "
@@ -375,7 +375,7 @@ def _figure_step(r: dict[str, Any], iterates: list[list[Any]]) -> Step:
     span = np.maximum(hi - lo, 1.0)
     xs = np.linspace(lo[0] - 0.3 * span[0], hi[0] + 0.3 * span[0], 81)
     ys = np.linspace(lo[1] - 0.3 * span[1], hi[1] + 0.3 * span[1], 81)
-    f = sp.lambdify(r["symbols"], r["objective"], modules="numpy")
+    f = sp.lambdify(r["symbols"], r["objective"], modules=[np])
     X, Y = np.meshgrid(xs, ys)
     with np.errstate(all="ignore"):
         Z = np.broadcast_to(np.asarray(f(X, Y), dtype=float), X.shape)

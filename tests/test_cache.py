@@ -194,3 +194,38 @@ def test_an_entry_that_is_a_symlink_or_writable_by_others_is_not_read(tmp_path, 
     assert store.read("probe", "link") is None
     (folder / "good").chmod(0o666)
     assert store.read("probe", "good") is None
+
+
+def test_compiled_templates_are_kept_and_read_back_as_the_same_code(folder):
+    """jinja2's compiled code is kept in the private store ("templates"): a new environment reads it back
+    instead of compiling, renders exactly what a fresh compile renders, and a setting that changes the
+    generated code (here the delimiters), a different source or a corrupt entry never reuses an entry."""
+    import jinja2
+
+    from templates.render import environment
+
+    source = "<% for v in values %><< v | math >>, <% endfor %>{{ literal }} <# note #>done"
+    first = environment("typst").from_string(source).render(values=[1, 2.5, "x"])
+    entries = sorted((folder / "templates").iterdir())
+    assert len(entries) == 1 and oct((folder / "templates").stat().st_mode & 0o777) == "0o700"
+    calls = []
+    real = jinja2.Environment.compile
+
+    def counting(self, *args, **kwargs):
+        calls.append(args[0] if args else kwargs.get("source"))
+        return real(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(jinja2.Environment, "compile", counting)
+        again = environment("typst").from_string(source).render(values=[1, 2.5, "x"])
+    assert again == first and calls == []  # read back: jinja2's compiler was not called
+    # the independent route: jinja2 itself, no cache
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NNEXAM_CACHE", "0")
+        assert environment("typst").from_string(source).render(values=[1, 2.5, "x"]) == first
+    # another setting that changes the generated code: another entry
+    environment("typst", keep_trailing_newline=False).from_string(source).render(values=[])
+    assert len(list((folder / "templates").iterdir())) == 2
+    # a corrupt entry is ignored and the template compiled again
+    entries[0].write_bytes(entries[0].read_bytes()[:-5] + b"xxxxx")
+    assert environment("typst").from_string(source).render(values=[1, 2.5, "x"]) == first

@@ -91,19 +91,25 @@ class _Pickler(pickle.Pickler):
     into `x_1/2 + x_2/2`; rebuilding without evaluation keeps it (but would turn an Integral's integrand
     `2 - 2t` into `1*(2 - 2t)`), so each node is rebuilt unevaluated where that is faithful, else evaluated."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the structure of every sympy node seen, by identity (each node is held, so no id is reused): each
+        # node's check then costs its own arity, not its whole subtree again (quadratic in the depth)
+        self.pictures: dict[int, tuple[Any, Any]] = {}  # not `memo`: that is the pickle memo
+
     def reducer_override(self, obj):
         if not isinstance(obj, sp.Basic) or obj.is_Atom or not obj.args:
             return NotImplemented
-        if _faithful(lambda: type(obj)(*obj.args), obj):
+        if _faithful(lambda: type(obj)(*obj.args), obj, self.pictures):
             return NotImplemented  # sympy's own pickling, which rebuilds it evaluated
-        if _faithful(lambda: rebuild_unevaluated(type(obj), obj.args), obj):
+        if _faithful(lambda: rebuild_unevaluated(type(obj), obj.args), obj, self.pictures):
             return rebuild_unevaluated, (type(obj), obj.args)
         return NotImplemented  # `save` then finds the solution does not read back identical
 
 
-def _faithful(rebuilt: Callable[[], Any], original: Any) -> bool:
+def _faithful(rebuilt: Callable[[], Any], original: Any, memo: dict[int, tuple[Any, Any]] | None = None) -> bool:
     try:
-        return structure(rebuilt()) == structure(original)
+        return structure(rebuilt(), memo) == structure(original, memo)
     except Exception:
         return False
 
@@ -116,13 +122,20 @@ def rebuild_unevaluated(cls: type, args: tuple) -> Any:
             return cls(*args)
 
 
-def structure(value: Any) -> Any:
+def structure(value: Any, memo: dict[int, tuple[Any, Any]] | None = None) -> Any:
     """A comparable picture of a solution value: sympy trees arg by arg, arrays with dtype and shape, dataclass
-    fields, containers item by item, everything else by type and repr."""
+    fields, containers item by item, everything else by type and repr. `memo` (id -> (node, picture)) keeps
+    the pictures of sympy nodes across calls."""
     if isinstance(value, sp.Basic):
+        if memo is not None and id(value) in memo:
+            return memo[id(value)][1]
         if value.is_Atom or not value.args:
-            return ("atom", sp.srepr(value))
-        return (type(value).__name__, tuple(structure(a) for a in value.args))
+            picture = ("atom", sp.srepr(value))
+        else:
+            picture = (type(value).__name__, tuple(structure(a, memo) for a in value.args))
+        if memo is not None:
+            memo[id(value)] = (value, picture)
+        return picture
     if isinstance(value, np.ndarray):
         return ("ndarray", str(value.dtype), value.shape, repr(value.tolist()))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):

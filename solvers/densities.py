@@ -12,8 +12,11 @@ are rejected. Floats in expressions are taken at their decimal value (0.5 -> 1/2
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -220,7 +223,23 @@ def negative_part(expr: sp.Expr, var: sp.Symbol, low: sp.Expr, high: sp.Expr) ->
 
 
 def read_density(value: Any, support_value: Any, field: str, support_field: str, var: sp.Symbol) -> Density:
-    """Parse and check a density: real, finite and >= 0 on the support, integral 1."""
+    """Parse and check a density: real, finite and >= 0 on the support, integral 1. A pure function of its
+    arguments, so it is kept per process (a batch of variants reads each drawn density many times); a refused
+    density raises every time."""
+    try:
+        key = json.dumps([value, support_value], sort_keys=True)
+    except (TypeError, ValueError):
+        return _read_density(value, support_value, field, support_field, var)
+    return dataclasses.replace(_read_density_kept(key, field, support_field, var))
+
+
+@lru_cache(maxsize=256)
+def _read_density_kept(key: str, field: str, support_field: str, var: sp.Symbol) -> Density:
+    value, support_value = json.loads(key)
+    return _read_density(value, support_value, field, support_field, var)
+
+
+def _read_density(value: Any, support_value: Any, field: str, support_field: str, var: sp.Symbol) -> Density:
     low, high = P.interval(support_value, support_field)
     expr = exact(P.expression(value, field, [var.name]))
     text = support_text(low, high)
@@ -369,7 +388,22 @@ def monotone(f: sp.Expr, var: sp.Symbol, low: sp.Expr, high: sp.Expr, field: str
 
 
 def transform(density: Density, f: sp.Expr, field: str, out: sp.Symbol) -> Transform:
-    """The density of out = f(var) when var has `density` (change of variables with |d f^-1 / d out|)."""
+    """The density of out = f(var) when var has `density` (change of variables with |d f^-1 / d out|). A pure
+    function of its arguments, kept per process (the mock final's generators recur across variants); each
+    caller gets its own copy of the lists in it."""
+    kept = _transform_kept(density.expr, density.var, density.low, density.high, f, field, out)
+    inverse = dataclasses.replace(kept.inverse, candidates=list(kept.inverse.candidates),
+                                  rejected=list(kept.inverse.rejected))
+    return dataclasses.replace(kept, inverse=inverse)
+
+
+@lru_cache(maxsize=256)
+def _transform_kept(expr: sp.Expr, var: sp.Symbol, low: sp.Expr, high: sp.Expr, f: sp.Expr, field: str,
+                    out: sp.Symbol) -> Transform:
+    return _transform(Density(expr, var, low, high), f, field, out)
+
+
+def _transform(density: Density, f: sp.Expr, field: str, out: sp.Symbol) -> Transform:
     var = density.var
     increasing, df = monotone(f, var, density.low, density.high, field)
     at_low = limit_at(f, var, density.low, "+")

@@ -294,9 +294,10 @@ def variant_seed(base_seed: int, label: int | str) -> int:
 
 
 def build(assignment: Assignment, seed: int | None = None, student: dict[str, str] | None = None,
-          redraws: dict[str, int] | None = None) -> Variant:
+          redraws: dict[str, int] | None = None, reuse: dict[str, Question] | None = None) -> Variant:
     """Solve every part of the assignment (seed None) or of its variant `seed`, each question `q` drawn
-    `redraws[q]` times more than the first (see the module's docstring)."""
+    `redraws[q]` times more than the first (see the module's docstring). `reuse` holds questions already
+    built for the same seed and redraw counts (each question's draw depends only on those), taken as they are."""
     check_kinds(assignment)
     redraws = {qid: int(n) for qid, n in (redraws or {}).items() if n}
     unknown = sorted(set(redraws) - {q.id for q in assignment.questions if q.sampler is not None})
@@ -304,6 +305,9 @@ def build(assignment: Assignment, seed: int | None = None, student: dict[str, st
         raise AssignmentError(f"{assignment.name}: redraws name no sampled question: {', '.join(unknown)}")
     questions = []
     for q in assignment.questions:
+        if reuse and q.id in reuse:
+            questions.append(reuse[q.id])
+            continue
         fixed = {p.id: copy.deepcopy(p.params) for p in q.parts if p.kind}
         context: dict[str, Any] = {}
         if seed is not None and q.sampler is not None:
@@ -346,7 +350,9 @@ def distinct_batch(assignment: Assignment, jobs: list[tuple[int, dict[str, str] 
                 if redraws[qid] > max_redraws:
                     exhausted.add(qid)
                     del redraws[qid]
-            variant = build(assignment, seed, student, redraws)
+            # only the repeated questions are drawn again: the others' draws do not depend on the redraws
+            variant = build(assignment, seed, student, redraws,
+                            reuse={q.id: q for q in variant.questions if q.id not in repeats})
         for q in variant.questions:
             if q.id in seen:
                 seen[q.id].add(_draw_json(q))

@@ -76,9 +76,12 @@ def save(kind: str, params_json: str, solution: Solution) -> None:
         return
     try:
         buffer = io.BytesIO()
-        _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(solution)
+        pickler = _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.dump(solution)
         payload = buffer.getvalue()
-        if structure(pickle.loads(payload)) != structure(solution):
+        # the pickler has pictured every node of `solution` already; the copy read back gets its own memo
+        # (sympy shares subtrees, so without one a shared node is pictured once per occurrence)
+        if structure(pickle.loads(payload), {}) != structure(solution, pickler.pictures):
             return
     except Exception:  # a value that does not pickle or read back: keep it in process only
         return
@@ -122,6 +125,9 @@ def rebuild_unevaluated(cls: type, args: tuple) -> Any:
             return cls(*args)
 
 
+_PLAIN = (float, int, bool, type(None))
+
+
 def structure(value: Any, memo: dict[int, tuple[Any, Any]] | None = None) -> Any:
     """A comparable picture of a solution value: sympy trees arg by arg, arrays with dtype and shape, dataclass
     fields, containers item by item, everything else by type and repr. `memo` (id -> (node, picture)) keeps
@@ -139,12 +145,14 @@ def structure(value: Any, memo: dict[int, tuple[Any, Any]] | None = None) -> Any
     if isinstance(value, np.ndarray):
         return ("ndarray", str(value.dtype), value.shape, repr(value.tolist()))
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return (type(value).__name__, tuple((f.name, structure(getattr(value, f.name)))
+        return (type(value).__name__, tuple((f.name, structure(getattr(value, f.name), memo))
                                            for f in dataclasses.fields(value)))
     if isinstance(value, dict):
-        return ("dict", tuple((structure(k), structure(v)) for k, v in value.items()))
+        return ("dict", tuple((structure(k, memo), structure(v, memo)) for k, v in value.items()))
     if isinstance(value, (list, tuple)):
-        return (type(value).__name__, tuple(structure(v) for v in value))
+        if all(type(v) in _PLAIN for v in value):  # a figure's curve: hundreds of floats, one repr
+            return (type(value).__name__, "plain", repr(value))
+        return (type(value).__name__, tuple(structure(v, memo) for v in value))
     if isinstance(value, str):
         return (type(value).__name__, getattr(value, "code", None), str(value))
     return (type(value).__name__, repr(value))

@@ -161,7 +161,9 @@ def test_every_sampled_q5_draw_has_the_loss_value_of_the_quadrature(density):
 @pytest.mark.parametrize("f, lo, hi", [
     ("2 - 2*x", 0, 1),             # a root at the upper end
     ("3*x**2", 0, 1),              # a double root at the lower end
-    ("2 - 2*x + 3*x**2", 0, 1),    # an irreducible quadratic (arctangents)
+    ("2 - 2*x + 3*x**2", 0, 1),    # an irreducible quadratic (arctangents, in closed form)
+    ("4*x**3 + 2*x", 0, 1),        # a linear factor and 2x^2 + 1
+    ("x**2 - 2", 2, 3),            # irreducible over Q with real roots outside: the ratint route
     ("x**3 + x + 1", 0, 2),        # an irreducible cubic (irrational roots, none in the interval)
     ("(x - 1)*(x - 3)", 1, 3),     # negative: log of a negative value is not real
 ])
@@ -194,3 +196,27 @@ def test_negative_part_agrees_with_sympys_inequality_solver(f, lo, hi):
     slow = sp.solveset(expr < 0, x, sp.Interval(lo, hi))
     assert fast.measure == slow.measure
     assert sp.Complement(fast, slow).measure == 0 and sp.Complement(slow, fast).measure == 0
+
+
+def test_tidy_finds_simplifys_form_for_every_sampled_q5_draw(monkeypatch):
+    # the discriminator's ratio is tidied by cancel/factor/together when it is algebraic; sympy's simplify
+    # (the rule before, kept as the reference) must give the very same tree on every draw the sampler makes
+    from solvers import gan
+
+    seen = []
+    fast_tidy = gan._tidy
+
+    def record(expr):
+        out = fast_tidy(expr)
+        seen.append((expr, out))
+        return out
+
+    monkeypatch.setattr(gan, "_tidy", record)
+    for density in DRAW_DENSITIES:
+        for generator in DRAW_GENERATORS:
+            solve("gan_discriminator", {"data_density": density, "support": [0, 1], "generator": generator})
+    assert len(seen) >= len(DRAW_DENSITIES) * len(DRAW_GENERATORS)
+    for expr, out in seen:
+        reference = sp.simplify(expr)
+        reference = reference if sp.count_ops(reference) < sp.count_ops(expr) else expr
+        assert sp.srepr(out) == sp.srepr(reference), expr

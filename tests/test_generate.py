@@ -163,6 +163,10 @@ def test_a_sampler_with_too_few_draws_is_reported_not_looped_on():
     draws = {json.dumps(solvers.core.to_json(q.draw()), sort_keys=True)
              for v in variants for q in v.questions if q.id == "q5"}
     assert len(draws) == 2
+    # a batch draws again only the questions that repeat and keeps the others: each variant is what a fresh
+    # build of its seed and redraw counts gives
+    for v in variants:
+        assert build(spec, v.seed, redraws=v.redraws).key() == v.key()
 
 
 @pytest.mark.parametrize("flag", ["q1", "q1=x", "q99=1"])

@@ -318,8 +318,9 @@ def invert(f: sp.Expr, var: sp.Symbol, y: sp.Symbol, low: sp.Expr, high: sp.Expr
         # check=False: sympy's own check of each root is symbolic and costs more than the solve; every root
         # is checked below numerically on the image (real, inside the support, solving the equation). What
         # sympy's check also does, dropping roots that contradict the variable's assumptions (x real, root
-        # I*z^(1/4)), is kept: those are not candidates, and the document does not list them
-        roots = [r for r in sp.solve(sp.Eq(f, y), var, check=False)
+        # I*z^(1/4)), is kept: those are not candidates, and the document does not list them. simplify=False:
+        # each root is simplified below anyway, and solve's own pass doubled that work
+        roots = [r for r in sp.solve(sp.Eq(f, y), var, check=False, simplify=False)
                  if check_assumptions(r, **var.assumptions0) is not False]
     except (NotImplementedError, ValueError, TypeError):
         roots = []

@@ -34,8 +34,21 @@ def header(title: str) -> None:
     print(f"# machine: {platform.platform()}, {platform.processor() or platform.machine()}, "
           f"os.cpu_count()={os.cpu_count()}, python {platform.python_version()}")
     print(f"# load average at start: {', '.join(f'{x:.2f}' for x in load)}")
+    print(f"# machine speed: a pure-Python loop of 10^7 additions takes {_reference_loop():.2f} s (shared cores vary "
+          "from hour to hour; compare figures of one run, or runs with a like reference)")
     _compile_packages()
     print()
+
+
+def _reference_loop() -> float:
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return best
 
 
 def _compile_packages() -> None:

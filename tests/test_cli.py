@@ -76,3 +76,19 @@ def test_a_subcommand_that_fails_to_import_is_explained_not_fatal(monkeypatch):
     assert "unavailable" in (broken.help or "")
     assert cli_module.cli.get_command(ctx, "kinds").name == "kinds"
     monkeypatch.delitem(cli_module.cli.commands, "no_such_module_here")
+
+
+def test_the_nnexam_process_freezes_import_time_objects_and_a_library_call_does_not():
+    import gc
+
+    from nnexam.cli import main
+
+    before = gc.get_freeze_count()
+    main(["kinds"])
+    assert gc.get_freeze_count() == before  # a test or a library calling main(argv) keeps its collector as is
+    script = ("import atexit, gc, sys; from nnexam.cli import main; "
+              "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0, file=sys.stderr)); "
+              "sys.argv = ['nnexam', 'kinds']; main()")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "frozen True" in out.stderr

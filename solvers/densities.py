@@ -199,9 +199,9 @@ def _integral_f_dg_over_g(F: sp.Poly, g: sp.Poly, var: sp.Symbol, low: sp.Expr, 
     real roots (a x^2 + b x + c, D = 4ac - b^2 > 0) in closed form: F g' = P g + r1 x + r0, and
     r1 x + r0 = r1/(2a) g' + (r0 - r1 b/(2a)), whose integral over g is r1/(2a) log|g| plus
     (r0 - r1 b/(2a)) 2/sqrt(D) atan((2a x + b)/sqrt(D)); sympy's `ratint` (ten times slower) otherwise."""
-    a, b, c = (g.nth(k) for k in (2, 1, 0)) if g.degree() == 2 else (0, 0, 0)
+    a, b, c = (g.nth(k) for k in (2, 1, 0))
     D = 4 * a * c - b ** 2
-    if g.degree() != 2 or not D > 0:
+    if g.degree() != 2 or not D > 0:  # (for another degree, a, b, c and D mean nothing)
         anti = ratint((F * g.diff(var)).as_expr() / g.as_expr(), var)
         return anti.subs(var, high) - anti.subs(var, low)
     P, rest = sp.div(F * g.diff(var), g)
